@@ -1,0 +1,149 @@
+// The cgroup module's public interface: host layout discovery, limits in kernel terms, and an
+// RAII group that jobs are placed in, limited by, accounted by, and torn down with.
+//
+// Knows nothing of policies: the runtime translates a policy into cgroup::Limits.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace cgroup {
+
+enum class Layout { unified, hybrid, legacy };
+std::string to_string(Layout layout);
+
+// One controller as this process can use it.
+struct Controller {
+  std::string name;       // cpu, cpuacct, cpuset, memory, pids, io/blkio, freezer, hugetlb
+  int version = 1;        // 1 or 2
+  std::string mount;      // where its hierarchy is mounted
+  std::string our_path;   // the cgroup this process is in, relative to the mount ("/a/b")
+  bool usable = false;    // we can create child groups and write their limits
+  std::string why_not;    // when !usable: what is missing ("not enabled in subtree_control", ...)
+};
+
+struct Host {
+  Layout layout = Layout::unified;
+  std::string unified_mount;             // the cgroup2 mount, empty if none
+  std::string unified_path;              // our cgroup in it
+  std::map<std::string, Controller> controllers;  // by name
+  bool has(const std::string& controller) const;  // present and usable
+};
+
+// Reads /proc/self/mountinfo and /proc/self/cgroup (and libcgroup's view); cheap, call once.
+Host detect();
+
+// Errors carry the path or controller that failed, ready to print on one line.
+struct Error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// Raised when a limit cannot be enforced on this host (missing controller or file).
+struct Unsupported : Error {
+  std::string limit;  // "memory", "swap", "io", "cpuset", ...
+  Unsupported(std::string limit_name, const std::string& what)
+      : Error(what), limit(std::move(limit_name)) {}
+};
+
+struct CpuMax {
+  uint64_t quota_us = 0;
+  uint64_t period_us = 100000;
+};
+
+struct IoMax {
+  std::string device;  // "major:minor"
+  std::optional<uint64_t> rbps, wbps, riops, wiops;
+};
+
+// Limits in kernel terms, version-neutral. Weights use the v2 scale (1..10000, default 100);
+// on v1 they are converted (cpu.shares = weight * 1024 / 100, blkio.weight clamped to 10..1000).
+struct Limits {
+  std::optional<uint64_t> cpu_weight;
+  std::optional<CpuMax> cpu_max;
+  std::optional<std::string> cpuset_cpus;
+  std::optional<uint64_t> memory_max;
+  std::optional<uint64_t> memory_high;
+  std::optional<uint64_t> swap_max;
+  bool oom_group = true;  // the whole job dies on OOM (v2 memory.oom.group)
+  std::optional<uint64_t> pids_max;
+  std::optional<uint64_t> io_weight;
+  std::vector<IoMax> io_max;
+  std::vector<std::string> optional;  // limit names that may be skipped where unsupported
+};
+
+// One file write that a limit becomes: for `sandbox explain` and for applying.
+struct Setting {
+  std::string controller;  // hierarchy it is written in
+  std::string file;        // "cpu.weight", "cpu.shares", "memory.limit_in_bytes", ...
+  std::string value;
+};
+// The writes `limits` becomes on `host`. Throws Unsupported for a limit the host cannot enforce
+// unless it is in limits.optional (then it is left out).
+std::vector<Setting> translate(const Limits& limits, const Host& host);
+
+// What a group used; read at the end of a job (peaks where the kernel keeps them).
+struct Usage {
+  uint64_t cpu_usage_us = 0, cpu_user_us = 0, cpu_system_us = 0;
+  uint64_t cpu_throttled_us = 0, cpu_nr_throttled = 0;
+  uint64_t memory_current = 0, memory_peak = 0;
+  uint64_t oom_kills = 0;  // OOM kills inside the group
+  uint64_t pids_current = 0, pids_peak = 0;
+  uint64_t io_read_bytes = 0, io_write_bytes = 0;
+};
+
+// A cgroup (in every hierarchy it needs) owned by this object: created on construction, emptied
+// (every process killed) and removed on destruction. Children are removed before parents.
+class Group {
+ public:
+  // A top-level group for one run: `<parent>/sb-<pid>-<starttime>-<name>`, where parent is our own
+  // cgroup in each hierarchy (delegation) or `parent_override` when given. On v2 this moves the
+  // calling process into a leaf `<our cgroup>/supervisor` first if that is needed to enable
+  // controllers (the "no internal processes" rule).
+  static std::unique_ptr<Group> create_run(const Host& host, const std::string& name,
+                                           const std::optional<std::string>& parent_override = {});
+  // A child group (a tenant or a job) with limits applied.
+  std::unique_ptr<Group> create_child(const std::string& name, const Limits& limits);
+
+  ~Group();
+  Group(const Group&) = delete;
+  Group& operator=(const Group&) = delete;
+
+  // Moves a process into this group in every hierarchy (v1: before the child execs).
+  void attach(pid_t pid);
+  // An O_DIRECTORY fd of the v2 group for clone3(CLONE_INTO_CGROUP), or -1 on pure v1 (and when
+  // the v2 group cannot take processes with the needed controllers). Owned by the group.
+  int clone_into_fd() const;
+  // True when clone_into_fd() places the child in every hierarchy that matters (pure v2), so
+  // attach() need not be called.
+  bool clone_into_is_complete() const;
+
+  // Kills every process in the group and waits (bounded) until it is empty.
+  void kill_all();
+  bool empty() const;
+  Usage usage() const;
+  // Samples peaks that the kernel does not keep (call periodically while jobs run).
+  void sample();
+
+  const std::string& name() const { return name_; }
+  // Path relative to each hierarchy's mount, e.g. "/process_api/x/sb-12-345-farm/ci".
+  std::map<std::string, std::string> paths() const;
+
+  struct Impl;
+
+ private:
+  explicit Group(std::unique_ptr<Impl> impl, std::string name);
+  std::unique_ptr<Impl> impl_;
+  std::string name_;
+};
+
+// Removes run groups left by supervisors that died (SIGKILL): `sb-<pid>-<starttime>-*` whose
+// process is gone or has another start time. Returns the paths removed.
+std::vector<std::string> collect_stale(const Host& host);
+
+}  // namespace cgroup

@@ -1,0 +1,94 @@
+// The public, stable library API of sandbox: load a policy, run it, get a report.
+//
+//   auto loaded = policies::load_policy_file("farm.yaml");
+//   if (!loaded.ok()) { for (auto& d : loaded.diagnostics) std::cerr << d.to_string() << "\n"; }
+//   sandbox::RunReport report = sandbox::run(*loaded.policy, {});
+//   std::cout << sandbox::to_json(report);
+//
+// Everything else in sandbox/src is internal and may change.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "policies/policy.hpp"
+
+namespace sandbox {
+
+// Exit codes of the `sandbox` tool (and RunReport::exit_code). A job's own exit code passes
+// through; a job killed by signal N gives 128+N, as shells do.
+namespace exit_code {
+inline constexpr int ok = 0;
+inline constexpr int usage = 1;            // bad command line
+inline constexpr int invalid_policy = 2;   // the policy file does not load or validate
+inline constexpr int host_unsupported = 3; // the host lacks something the policy needs
+inline constexpr int timeout = 124;        // wall_time reached (as timeout(1))
+inline constexpr int setup_failed = 125;   // sandbox could not set up (mount, cgroup, clone...)
+inline constexpr int cannot_execute = 126; // the command exists but cannot be executed
+inline constexpr int not_found = 127;      // the command does not exist
+}  // namespace exit_code
+
+// A failure of the tool itself (not of the job), with the exit code it maps to and a one-line
+// message naming what failed ("mount /data: source does not exist").
+struct Error : std::runtime_error {
+  int code;
+  Error(int exit_code, const std::string& what) : std::runtime_error(what), code(exit_code) {}
+};
+
+struct RunOptions {
+  // Replaces the command of a policy without `jobs:` (required there).
+  std::vector<std::string> command;
+  std::optional<std::string> cgroup_parent;  // overrides delegation below our own cgroup
+  // Where job output goes when the policy does not say: inherit for one job, prefix for several.
+  std::optional<policies::Output::Mode> output;
+  bool watch = false;  // print live per-job usage to stderr each second
+};
+
+struct JobReport {
+  std::string name;
+  std::vector<std::string> command;
+  // "exited", "signaled", "timeout", "oom", "setup_failed", "not_found", "cannot_execute"
+  std::string status;
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+  std::string error;  // for the tool's own failures: the one-line reason
+  double wall_seconds = 0;
+  double user_seconds = 0, system_seconds = 0;
+  uint64_t peak_rss_bytes = 0;
+  std::vector<std::string> namespaces;
+  std::string cgroup;  // e.g. "/sb-123-456-farm/ci" (relative to the delegated root)
+  // From the cgroup, when one was used.
+  struct Cgroup {
+    uint64_t cpu_usage_us = 0, cpu_user_us = 0, cpu_system_us = 0, cpu_throttled_us = 0;
+    uint64_t memory_peak_bytes = 0, oom_kills = 0, pids_peak = 0;
+    uint64_t io_read_bytes = 0, io_write_bytes = 0;
+  };
+  std::optional<Cgroup> usage;
+  // Shares: requested is this job's share of its siblings' total (0.75 for 75/25); achieved is
+  // its CPU time over the siblings' CPU time while all of them were runnable.
+  std::optional<double> cpu_share_requested, cpu_share_achieved;
+  std::optional<uint64_t> net_tx_bytes, net_rx_bytes;
+  std::optional<double> net_share_requested, net_share_achieved;
+};
+
+struct RunReport {
+  std::string policy;
+  std::string cgroup_layout;  // "unified", "hybrid", "legacy"
+  std::vector<JobReport> jobs;
+  double wall_seconds = 0;
+  int exit_code = 0;  // the tool's exit code for this run (see exit_code)
+};
+
+// Runs every job of the policy concurrently and waits for all. Throws sandbox::Error when the run
+// cannot start at all; failures of single jobs are in their JobReport. Leaves no cgroup, mount,
+// device or process behind, on success or failure.
+RunReport run(const policies::Policy& policy, const RunOptions& options);
+
+// The report as JSON (the format of `sandbox run --report`, documented in docs/report.md).
+std::string to_json(const RunReport& report, int indent = 2);
+
+}  // namespace sandbox
