@@ -1,0 +1,21 @@
+// Translation of a job's policy into cgroup terms (internal; shared by `run` and `explain`).
+#pragma once
+
+#include <vector>
+
+#include "cgroup/cgroup.hpp"
+#include "policies/policy.hpp"
+
+namespace sandbox {
+
+// Kernel weights for a set of siblings' shares, scaled so that their mean is the kernel default
+// (100 on the v2 scale): 75/25 becomes 150/50 (cpu.shares 1536/512 on v1), exactly 3:1. Siblings
+// without a share count as the mean share. Result in the order of `shares`.
+std::vector<uint64_t> weights_for_shares(const std::vector<std::optional<uint32_t>>& shares);
+
+// The job's limits (memory, swap, pids, cpu_max, cpuset, io) in cgroup terms; the cpu/io weight
+// comes from the caller (weights_for_shares over the job's siblings).
+cgroup::Limits limits_for_job(const policies::Job& job, std::optional<uint64_t> cpu_weight,
+                              std::optional<uint64_t> io_weight);
+
+}  // namespace sandbox
