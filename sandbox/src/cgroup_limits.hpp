@@ -1,6 +1,8 @@
 // Translation of a job's policy into cgroup terms (internal; shared by `run` and `explain`).
 #pragma once
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "cgroup/cgroup.hpp"
@@ -17,5 +19,23 @@ std::vector<uint64_t> weights_for_shares(const std::vector<std::optional<uint32_
 // comes from the caller (weights_for_shares over the job's siblings).
 cgroup::Limits limits_for_job(const policies::Job& job, std::optional<uint64_t> cpu_weight,
                               std::optional<uint64_t> io_weight);
+
+// The cgroup tree of a run: tenants and tenant-less jobs are siblings under the run group (their
+// shares are weighed against each other), a tenant's jobs are siblings under the tenant's group.
+struct TenantPlan {
+  std::string name;
+  cgroup::Limits limits;  // the tenant's weights
+};
+struct JobPlan {
+  size_t job = 0;      // index in Policy::jobs
+  int tenant = -1;     // index in RunPlan::tenants, -1 when directly under the run group
+  cgroup::Limits limits;
+  std::optional<double> cpu_share_requested;  // share / sum of siblings' shares, when shares given
+};
+struct RunPlan {
+  std::vector<TenantPlan> tenants;
+  std::vector<JobPlan> jobs;  // in Policy::jobs order
+};
+RunPlan plan_run(const policies::Policy& policy);
 
 }  // namespace sandbox

@@ -1,0 +1,194 @@
+#include "host_check.hpp"
+
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "cgroup_limits.hpp"
+
+namespace sandbox {
+
+namespace {
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+bool file_lists_module(const std::string& path, const std::string& module) {
+  std::ifstream in(path);
+  std::string line;
+  const std::string ko = "/" + module + ".ko";
+  while (std::getline(in, line)) {
+    const auto colon = line.find(':');
+    const std::string entry = line.substr(0, colon);
+    if (entry.find(ko) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// /proc/self/ns names every namespace as the policy does, except mount ("mnt").
+std::string proc_ns_file(policies::Namespace ns) {
+  return ns == policies::Namespace::mount ? "mnt" : policies::to_string(ns);
+}
+
+}  // namespace
+
+bool namespace_supported(policies::Namespace ns) {
+  return access(("/proc/self/ns/" + proc_ns_file(ns)).c_str(), F_OK) == 0;
+}
+
+bool user_namespaces_enabled() {
+  const std::string max = read_first_line("/proc/sys/user/max_user_namespaces");
+  return namespace_supported(policies::Namespace::user) && !max.empty() && max != "0";
+}
+
+bool seccomp_supported() {
+  return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
+         access("/proc/sys/kernel/seccomp/actions_avail", R_OK) == 0;
+}
+
+bool kernel_module_available(const std::string& module) {
+  std::string name = module;
+  for (auto& c : name) {
+    if (c == '-') c = '_';
+  }
+  if (access(("/sys/module/" + name).c_str(), F_OK) == 0) return true;
+  struct utsname uts {};
+  if (uname(&uts) != 0) return false;
+  const std::string dir = std::string("/lib/modules/") + uts.release + "/";
+  return file_lists_module(dir + "modules.builtin", module) ||
+         file_lists_module(dir + "modules.dep", module);
+}
+
+std::vector<HostFeature> host_features(const cgroup::Host& host) {
+  std::vector<HostFeature> features;
+  const bool root = geteuid() == 0;
+
+  features.push_back({"cgroup layout", true, cgroup::to_string(host.layout), false});
+  for (const char* name : {"cpu", "cpuacct", "cpuset", "memory", "pids", "io", "blkio", "freezer"}) {
+    auto it = host.controllers.find(name);
+    if (it == host.controllers.end()) {
+      // cpuacct/blkio/freezer exist only on v1; io only on v2. Report only the ones that matter.
+      const bool v1_only = std::string(name) == "cpuacct" || std::string(name) == "blkio" ||
+                           std::string(name) == "freezer";
+      const bool expected = host.layout == cgroup::Layout::unified ? !v1_only : std::string(name) != "io";
+      if (expected) {
+        features.push_back({std::string("cgroup ") + name, false, "not mounted", false});
+      }
+      continue;
+    }
+    const auto& c = it->second;
+    features.push_back({std::string("cgroup ") + name, c.usable,
+                        c.usable ? "v" + std::to_string(c.version) + " at " + c.mount + c.our_path
+                                 : c.why_not,
+                        false});
+  }
+
+  for (auto ns : {policies::Namespace::user, policies::Namespace::pid, policies::Namespace::mount,
+                  policies::Namespace::uts, policies::Namespace::ipc, policies::Namespace::net,
+                  policies::Namespace::cgroup, policies::Namespace::time}) {
+    const bool ok = namespace_supported(ns);
+    // Mount and pid isolation are the floor of every sandbox; the rest a policy can go without.
+    const bool essential = ns == policies::Namespace::mount || ns == policies::Namespace::pid;
+    features.push_back({"namespace " + policies::to_string(ns), ok,
+                        ok ? "supported" : "the kernel was built without it", essential});
+  }
+  const bool userns = user_namespaces_enabled();
+  features.push_back({"user namespaces enabled", userns,
+                      userns ? "max_user_namespaces > 0"
+                             : "set /proc/sys/user/max_user_namespaces above 0",
+                      !root});
+  features.push_back({"running as root", root,
+                      root ? "full cgroup delegation available"
+                           : "cgroup limits need a delegated cgroup (systemd-run --user -p "
+                             "Delegate=yes) or root",
+                      false});
+  const bool seccomp = seccomp_supported();
+  features.push_back({"seccomp", seccomp,
+                      seccomp ? "filter mode available" : "kernel built without CONFIG_SECCOMP_FILTER",
+                      false});
+  for (const char* module : {"veth", "bridge", "sch_htb", "ifb", "act_mirred", "cls_u32"}) {
+    const bool ok = kernel_module_available(module);
+    features.push_back({std::string("kernel module ") + module, ok,
+                        ok ? "available" : "needed for bridged networking and bandwidth shares",
+                        false});
+  }
+  return features;
+}
+
+std::vector<policies::Diagnostic> check_policy_against_host(const policies::Policy& policy,
+                                                            const cgroup::Host& host) {
+  std::vector<policies::Diagnostic> problems;
+  for (size_t i = 0; i < policy.jobs.size(); ++i) {
+    const policies::Job& job = policy.jobs[i];
+    const std::string prefix = "jobs[" + std::to_string(i) + "]";
+    const auto where = [&](const std::string& key) {
+      // A job's key may have been written in the job or inherited from defaults.
+      const std::string own = prefix + "." + key;
+      if (policy.locations.count(own)) return policy.locations.at(own);
+      const std::string inherited = "defaults." + key;
+      if (policy.locations.count(inherited)) return policy.locations.at(inherited);
+      return job.where;
+    };
+    const auto key_of = [&](const std::string& key) {
+      const std::string own = prefix + "." + key;
+      return policy.locations.count(own) || !policy.locations.count("defaults." + key)
+                 ? own
+                 : "defaults." + key;
+    };
+
+    for (auto ns : job.settings.namespaces) {
+      if (!namespace_supported(ns)) {
+        problems.push_back({where("namespaces"), key_of("namespaces"),
+                            "this kernel has no " + policies::to_string(ns) + " namespace"});
+      }
+    }
+    if (job.settings.namespaces.count(policies::Namespace::user) && !user_namespaces_enabled()) {
+      problems.push_back({where("namespaces"), key_of("namespaces"),
+                          "user namespaces are disabled (/proc/sys/user/max_user_namespaces is 0)"});
+    }
+
+    // Every limit must be enforceable here, unless marked optional.
+    try {
+      (void)cgroup::translate(limits_for_job(job, std::nullopt, std::nullopt), host);
+    } catch (const cgroup::Unsupported& e) {
+      problems.push_back({where("limits." + e.limit), key_of("limits." + e.limit),
+                          std::string(e.what()) + " (add '" + e.limit +
+                              "' to limits.optional to run without it)"});
+    } catch (const cgroup::Error& e) {
+      problems.push_back({where("limits"), key_of("limits"), e.what()});
+    }
+
+    if (job.settings.network.mode == policies::Network::Mode::bridged) {
+      for (const char* module : {"veth", "bridge"}) {
+        if (!kernel_module_available(module)) {
+          problems.push_back({where("network.mode"), key_of("network.mode"),
+                              std::string("bridged networking needs kernel module ") + module});
+        }
+      }
+      if (job.shares.net || job.settings.network.net_max_bps) {
+        for (const char* module : {"sch_htb", "ifb", "act_mirred", "cls_u32"}) {
+          if (!kernel_module_available(module)) {
+            problems.push_back({where("network"), key_of("network"),
+                                std::string("bandwidth shares need kernel module ") + module});
+          }
+        }
+      }
+    }
+    if (job.settings.seccomp.enabled && !seccomp_supported()) {
+      problems.push_back({where("seccomp"), key_of("seccomp"),
+                          "this kernel has no seccomp filter support (set seccomp.default: false "
+                          "to run without it)"});
+    }
+  }
+  return problems;
+}
+
+}  // namespace sandbox
