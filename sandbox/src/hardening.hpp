@@ -18,6 +18,8 @@ void mask_kernel_paths();
 // Clears the bounding, inheritable and ambient sets and keeps only `keep` (capability names as
 // "CAP_NET_BIND_SERVICE" or "net_bind_service") in the effective, permitted and ambient sets.
 // Throws sandbox::Error(setup_failed) naming an unknown capability.
+// Needs CAP_SETPCAP in the permitted set (and every kept capability): when the uid was changed
+// before, set PR_SET_KEEPCAPS first, or the kernel has already cleared the permitted set.
 void drop_capabilities(const std::vector<std::string>& keep);
 
 // PR_SET_NO_NEW_PRIVS: setuid binaries and file capabilities cannot elevate the job.
@@ -29,5 +31,8 @@ void install_seccomp(const policies::Seccomp& policy);
 
 // Syscall names known to libseccomp on this machine, for validation of allow/deny lists.
 bool is_known_syscall(const std::string& name);
+
+// Capability names (in any of the forms drop_capabilities accepts) this kernel supports.
+bool is_known_capability(const std::string& name);
 
 }  // namespace sandbox::hardening

@@ -1,0 +1,72 @@
+// install_seccomp(): compiles a FilterPlan to BPF with libseccomp and loads it.
+#include <seccomp.h>
+
+#include <cerrno>
+#include <memory>
+
+#include "hardening.hpp"
+#include "hardening_error.hpp"
+#include "seccomp_rules.hpp"
+
+namespace sandbox::hardening {
+
+namespace {
+
+struct FilterContextDeleter {
+  void operator()(void* context) const { seccomp_release(context); }
+};
+using FilterContext = std::unique_ptr<void, FilterContextDeleter>;
+
+// libseccomp returns -errno.
+void check(int result, const std::string& what) {
+  if (result < 0) fail_setup("seccomp: " + what, -result);
+}
+
+uint32_t action_of(const SyscallRule& rule, policies::Seccomp::Action policy_action) {
+  if (rule.outcome == SyscallRule::Outcome::enosys) return SCMP_ACT_ERRNO(ENOSYS);
+  return policy_action == policies::Seccomp::Action::kill ? SCMP_ACT_KILL_PROCESS
+                                                          : SCMP_ACT_ERRNO(EPERM);
+}
+
+void add_rule(scmp_filter_ctx context, const SyscallRule& rule, uint32_t action) {
+  const int number = seccomp_syscall_resolve_name(rule.syscall.c_str());
+  if (number == __NR_SCMP_ERROR) fail_setup("seccomp: unknown syscall '" + rule.syscall + "'");
+  const std::string what = "adding the rule for " + rule.syscall;
+  if (rule.when) {
+    check(seccomp_rule_add(context, action, number, 1,
+                           SCMP_CMP(rule.when->index, SCMP_CMP_MASKED_EQ, rule.when->mask,
+                                    rule.when->value)),
+          what);
+  } else {
+    check(seccomp_rule_add(context, action, number, 0), what);
+  }
+}
+
+}  // namespace
+
+void install_seccomp(const policies::Seccomp& policy) {
+  const FilterPlan plan = plan_filter(policy);
+  if (plan.rules.empty()) return;
+
+  FilterContext context(seccomp_init(SCMP_ACT_ALLOW));
+  if (!context) fail_setup("seccomp: seccomp_init failed");
+  // The native ABI alone would leave the same kernel reachable through `int 0x80` (i386) and the
+  // x32 syscall numbers, with other numbers that no rule matches. Every x86 ABI gets the rules;
+  // a syscall from any other architecture kills the process.
+  for (uint32_t arch : {SCMP_ARCH_X86, SCMP_ARCH_X32}) {
+    if (arch == seccomp_arch_native()) continue;
+    const int result = seccomp_arch_add(context.get(), arch);
+    if (result != -EEXIST) check(result, "adding a 32-bit architecture");
+  }
+  check(seccomp_attr_set(context.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS),
+        "setting the action for foreign architectures");
+  // Should the job already have threads, they get the filter too.
+  check(seccomp_attr_set(context.get(), SCMP_FLTATR_CTL_TSYNC, 1), "enabling thread sync");
+
+  for (const SyscallRule& rule : plan.rules) {
+    add_rule(context.get(), rule, action_of(rule, plan.action));
+  }
+  check(seccomp_load(context.get()), "loading the filter");
+}
+
+}  // namespace sandbox::hardening
