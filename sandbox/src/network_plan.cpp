@@ -1,0 +1,190 @@
+// Planning a run's network from its policy: names that fit IFNAMSIZ, addresses from the subnet,
+// and the HTB rates that turn net shares into bandwidth. Pure: no kernel calls.
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "network.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace sandbox::net {
+namespace {
+
+using policies::Job;
+using policies::Network;
+
+[[noreturn]] void invalid(const std::string& message) {
+  throw Error(exit_code::invalid_policy, message);
+}
+
+// Bridged jobs' quantum is proportional to their share, the largest getting this much: big
+// enough for a few full-size packets per round, small enough that the kernel does not clamp it.
+constexpr uint32_t largest_quantum = 60000;
+constexpr uint32_t smallest_quantum = 1514;  // one Ethernet frame
+// Leaf queues hold about this long at the class rate, bounded so that a GSO burst fits and a
+// fast class does not buffer seconds of traffic.
+constexpr double queue_seconds = 0.1;
+constexpr uint32_t smallest_queue = 256 * 1024;
+constexpr uint32_t largest_queue = 8 * 1024 * 1024;
+// "sb" + 8 hex digits + "v" + index must fit in IFNAMSIZ - 1 characters.
+constexpr size_t most_bridged_jobs = 9999;
+
+std::string describe(const Job& job) {
+  return "job '" + job.name + "'";
+}
+
+}  // namespace
+
+Subnet Subnet::parse(const std::string& cidr) {
+  const auto slash = cidr.find('/');
+  const std::string wrong = "network.subnet '" + cidr + "': ";
+  if (slash == std::string::npos) invalid(wrong + "expected an IPv4 subnet such as 10.203.0.0/24");
+  in_addr address{};
+  if (inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &address) != 1) {
+    invalid(wrong + "not an IPv4 address before the '/'");
+  }
+  Subnet subnet;
+  const char* first = cidr.data() + slash + 1;
+  const char* last = cidr.data() + cidr.size();
+  const auto [end, error] = std::from_chars(first, last, subnet.prefix);
+  if (error != std::errc() || end != last || first == last || subnet.prefix < 0 ||
+      subnet.prefix > 30) {
+    invalid(wrong + "the prefix length must be a number from 0 to 30");
+  }
+  subnet.network = ntohl(address.s_addr);
+  const uint32_t host_mask = subnet.prefix == 0 ? 0xFFFFFFFFu : (1u << (32 - subnet.prefix)) - 1;
+  if ((subnet.network & host_mask) != 0) {
+    subnet.network &= ~host_mask;
+    invalid(wrong + "host bits are set; did you mean " + subnet.to_string() + "?");
+  }
+  return subnet;
+}
+
+uint64_t Subnet::usable_hosts() const {
+  return (uint64_t{1} << (32 - prefix)) - 2;
+}
+
+std::string Subnet::address(uint32_t n) const {
+  in_addr address{htonl(network + n)};
+  char text[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &address, text, sizeof text);
+  return text;
+}
+
+std::string Subnet::cidr(uint32_t n) const {
+  return address(n) + "/" + std::to_string(prefix);
+}
+
+bool Subnet::contains(uint32_t address) const {
+  const uint32_t mask = prefix == 0 ? 0 : ~((uint32_t{1} << (32 - prefix)) - 1);
+  return (address & mask) == network;
+}
+
+std::string Subnet::to_string() const {
+  return cidr(0);
+}
+
+std::string short_run_id(const std::string& run_id) {
+  uint32_t hash = 2166136261u;  // FNV-1a: stable across builds and machines
+  for (unsigned char c : run_id) {
+    hash ^= c;
+    hash *= 16777619u;
+  }
+  char text[9];
+  std::snprintf(text, sizeof text, "%08x", hash);
+  return text;
+}
+
+std::optional<RunPlan> plan_network(const policies::Policy& policy, const std::string& run_id) {
+  std::vector<const Job*> bridged;
+  for (const Job& job : policy.jobs) {
+    if (job.settings.network.mode == Network::Mode::bridged) bridged.push_back(&job);
+  }
+  if (bridged.empty()) return std::nullopt;
+  if (bridged.size() > most_bridged_jobs) {
+    invalid("at most " + std::to_string(most_bridged_jobs) + " jobs can be bridged in one run");
+  }
+
+  // One run has one bridge: every bridged job must describe the same link.
+  const Job& first = *bridged.front();
+  const Network& link = first.settings.network;
+  for (const Job* job : bridged) {
+    const Network& other = job->settings.network;
+    const auto differs = [&](const std::string& key) {
+      invalid(describe(*job) + ": network." + key + " differs from " + describe(first) +
+              "'s; bridged jobs of one run share one bridge");
+    };
+    if (other.bridge != link.bridge) differs("bridge");
+    if (other.subnet != link.subnet) differs("subnet");
+    if (other.link_rate_bps != link.link_rate_bps) differs("link_rate");
+  }
+
+  RunPlan plan;
+  plan.short_id = short_run_id(run_id);
+  plan.create_bridge = link.bridge.empty();
+  plan.bridge = plan.create_bridge ? "sb" + plan.short_id : link.bridge;
+  if (plan.bridge.size() >= IFNAMSIZ) {
+    invalid("network.bridge '" + plan.bridge + "': longer than " + std::to_string(IFNAMSIZ - 1) +
+            " characters, the kernel's limit for a device name");
+  }
+  plan.ifb = "sb" + plan.short_id + "i";
+  plan.subnet = Subnet::parse(link.subnet);
+  if (plan.subnet.usable_hosts() < bridged.size() + 1) {
+    invalid("network.subnet " + plan.subnet.to_string() + " has " +
+            std::to_string(plan.subnet.usable_hosts()) +
+            " addresses: too few for the gateway and " + std::to_string(bridged.size()) +
+            " bridged jobs");
+  }
+  plan.gateway = plan.subnet.address(1);
+  plan.capacity_bps = link.link_rate_bps.value_or(unlimited_bps);
+  if (plan.capacity_bps == 0) invalid("network.link_rate must be more than 0");
+
+  // Jobs without a net share count as the mean of the shares given (all equal when none is).
+  double given_sum = 0;
+  size_t given = 0;
+  for (const Job* job : bridged) {
+    if (job->shares.net) {
+      if (*job->shares.net == 0) invalid(describe(*job) + ": shares.net must be more than 0");
+      given_sum += *job->shares.net;
+      ++given;
+    }
+  }
+  const double mean = given == 0 ? 1.0 : given_sum / static_cast<double>(given);
+  std::vector<double> weights;
+  for (const Job* job : bridged) {
+    weights.push_back(job->shares.net ? static_cast<double>(*job->shares.net) : mean);
+  }
+  double sum = 0;
+  for (double weight : weights) sum += weight;
+  const double heaviest = *std::max_element(weights.begin(), weights.end());
+
+  for (size_t i = 0; i < bridged.size(); ++i) {
+    const Job& job = *bridged[i];
+    JobPlan slot;
+    slot.job = job.name;
+    slot.host_ifname = "sb" + plan.short_id + "v" + std::to_string(i);
+    slot.host_number = static_cast<uint32_t>(i + 2);  // .1 is the gateway
+    slot.address = plan.subnet.address(slot.host_number);
+    slot.class_minor = static_cast<uint32_t>(i + 2);  // 1:1 is the link itself
+    slot.share = weights[i] / sum;
+    const auto net_max = job.settings.network.net_max_bps;
+    if (net_max && *net_max == 0) invalid(describe(job) + ": network.net_max must be more than 0");
+    slot.ceil_bps = std::min(plan.capacity_bps, net_max.value_or(plan.capacity_bps));
+    const auto fair = static_cast<uint64_t>(std::llround(plan.capacity_bps * slot.share));
+    slot.rate_bps = std::clamp<uint64_t>(fair, 1, slot.ceil_bps);
+    slot.quantum =
+        std::max(smallest_quantum,
+                 static_cast<uint32_t>(std::lround(largest_quantum * weights[i] / heaviest)));
+    const double queue = static_cast<double>(slot.rate_bps) / 8 * queue_seconds;
+    slot.queue_bytes =
+        static_cast<uint32_t>(std::clamp(queue, double{smallest_queue}, double{largest_queue}));
+    plan.jobs.push_back(std::move(slot));
+  }
+  return plan;
+}
+
+}  // namespace sandbox::net
