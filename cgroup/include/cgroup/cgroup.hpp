@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,6 +28,10 @@ struct Controller {
   std::string our_path;   // the cgroup this process is in, relative to the mount ("/a/b")
   bool usable = false;    // we can create child groups and write their limits
   std::string why_not;    // when !usable: what is missing ("not enabled in subtree_control", ...)
+  // This controller's interface files seen in our cgroup ("memory.memsw.limit_in_bytes", ...), to
+  // tell kernel features apart. May be incomplete (a root cgroup hides most files): a file that is
+  // not listed is only taken as missing where the text says so.
+  std::set<std::string> files;
 };
 
 struct Host {
@@ -34,6 +39,7 @@ struct Host {
   std::string unified_mount;             // the cgroup2 mount, empty if none
   std::string unified_path;              // our cgroup in it
   std::map<std::string, Controller> controllers;  // by name
+  std::set<std::string> block_devices;            // "major:minor" of every block device (io_max)
   bool has(const std::string& controller) const;  // present and usable
 };
 
@@ -62,7 +68,8 @@ struct IoMax {
 };
 
 // Limits in kernel terms, version-neutral. Weights use the v2 scale (1..10000, default 100);
-// on v1 they are converted (cpu.shares = weight * 1024 / 100, blkio.weight clamped to 10..1000).
+// on v1 they are converted (cpu.shares = weight * 1024 / 100, blkio.weight = weight * 500 / 100
+// clamped to 10..1000, as systemd does). docs/cgroups.md has the whole translation table.
 struct Limits {
   std::optional<uint64_t> cpu_weight;
   std::optional<CpuMax> cpu_max;
@@ -74,7 +81,9 @@ struct Limits {
   std::optional<uint64_t> pids_max;
   std::optional<uint64_t> io_weight;
   std::vector<IoMax> io_max;
-  std::vector<std::string> optional;  // limit names that may be skipped where unsupported
+  // Limit names that may be skipped where unsupported: "cpu" (cpu_weight), "cpu_max", "cpuset",
+  // "memory" (memory_max), "memory_high", "swap", "pids", "io_weight", "io" (io_max).
+  std::vector<std::string> optional;
 };
 
 // One file write that a limit becomes: for `sandbox explain` and for applying.

@@ -1,0 +1,149 @@
+#include "fs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+
+namespace cgroup::fs {
+
+Fd::~Fd() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+void throw_errno(const std::string& what, int err) {
+  throw Error(what + ": " + std::strerror(err));
+}
+
+Fd open_dir(const std::string& path) {
+  Fd fd = open_dir_if_exists(path);
+  if (!fd) {
+    throw_errno("open " + path, ENOENT);
+  }
+  return fd;
+}
+
+Fd open_dir_if_exists(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return Fd{};
+    }
+    throw_errno("open " + path);
+  }
+  return Fd{fd};
+}
+
+namespace {
+
+// Reads until EOF; cgroup files are small but may be longer than one page (io.stat, cgroup.procs).
+std::string read_all(int fd, const std::string& what) {
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw_errno("read " + what);
+    }
+    if (n == 0) {
+      return text;
+    }
+    text.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> read_at_if_exists(int dir, const std::string& file) {
+  Fd fd{::openat(dir, file.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (!fd) {
+    if (errno == ENOENT) {
+      return std::nullopt;
+    }
+    throw_errno("open " + file);
+  }
+  return read_all(fd.get(), file);
+}
+
+std::string read_at(int dir, const std::string& file, const std::string& where) {
+  Fd fd{::openat(dir, file.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (!fd) {
+    throw_errno("open " + where + "/" + file);
+  }
+  return read_all(fd.get(), where + "/" + file);
+}
+
+std::optional<std::string> read_file_if_exists(const std::string& path) {
+  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (!fd) {
+    if (errno == ENOENT || errno == ESRCH) {
+      return std::nullopt;
+    }
+    throw_errno("open " + path);
+  }
+  return read_all(fd.get(), path);
+}
+
+int try_write_at(int dir, const std::string& file, const std::string& value) {
+  Fd fd{::openat(dir, file.c_str(), O_WRONLY | O_CLOEXEC)};
+  if (!fd) {
+    return errno;
+  }
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), value.data(), value.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    return errno;
+  }
+  return static_cast<size_t>(n) == value.size() ? 0 : EIO;
+}
+
+void write_at(int dir, const std::string& file, const std::string& value,
+              const std::string& where) {
+  if (int err = try_write_at(dir, file, value); err != 0) {
+    throw_errno("write " + where + "/" + file + " = " + value, err);
+  }
+}
+
+bool exists_at(int dir, const std::string& file) {
+  return ::faccessat(dir, file.c_str(), F_OK, 0) == 0;
+}
+
+std::vector<std::string> subdirectories(const std::string& path) {
+  std::vector<std::string> names;
+  std::unique_ptr<DIR, int (*)(DIR*)> dir{::opendir(path.c_str()), ::closedir};
+  if (!dir) {
+    if (errno == ENOENT) {
+      return names;
+    }
+    throw_errno("opendir " + path);
+  }
+  while (dirent* entry = ::readdir(dir.get())) {
+    std::string name = entry->d_name;
+    if (entry->d_type == DT_DIR && name != "." && name != "..") {
+      names.push_back(std::move(name));
+    }
+  }
+  return names;
+}
+
+}  // namespace cgroup::fs

@@ -1,0 +1,271 @@
+// Group creation, limits, attaching processes. Run groups are created through libcgroup (once per
+// run); child groups, the per-job hot path, with mkdirat/openat/write directly.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "cgroup/parse.hpp"
+#include "hierarchies.hpp"
+#include "impl.hpp"
+#include "libcgroup.hpp"
+#include "plan.hpp"
+#include "process.hpp"
+
+namespace cgroup {
+
+namespace {
+
+// The leaf this process moves into when our own v2 cgroup must give up its processes.
+constexpr const char* kSupervisorLeaf = "supervisor";
+
+std::string trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+void check_name(const std::string& name) {
+  if (!parse::valid_group_name(name)) {
+    throw Error("invalid cgroup name '" + name + "' (one component of letters, digits, . _ -)");
+  }
+}
+
+// Enables `controllers` for the children of the v2 group `dir` (those not enabled yet). Returns 0
+// or the errno of the write (EBUSY: the group has processes, the "no internal processes" rule).
+int enable_controllers(int dir, const std::string& where,
+                       const std::vector<std::string>& controllers) {
+  const std::string current = fs::read_at(dir, "cgroup.subtree_control", where);
+  std::string request;
+  for (const std::string& controller : controllers) {
+    if (!parse::contains_word(current, controller)) {
+      request += (request.empty() ? "+" : " +") + controller;
+    }
+  }
+  return request.empty() ? 0 : fs::try_write_at(dir, "cgroup.subtree_control", request);
+}
+
+[[noreturn]] void throw_enable_failed(const std::string& where, int err) {
+  if (err == EBUSY) {
+    throw Error("enable controllers in " + where +
+                "/cgroup.subtree_control: the group has processes of its own (cgroup v2 allows "
+                "controllers for children only in groups without processes)");
+  }
+  fs::throw_errno("enable controllers in " + where + "/cgroup.subtree_control", err);
+}
+
+// Our own v2 cgroup must distribute controllers to run groups. If it holds processes (us), move
+// this process into a leaf `<our cgroup>/supervisor` and retry.
+void enable_in_our_cgroup(int dir, const std::string& where,
+                          const std::vector<std::string>& controllers) {
+  int err = enable_controllers(dir, where, controllers);
+  if (err != EBUSY) {
+    if (err != 0) {
+      throw_enable_failed(where, err);
+    }
+    return;
+  }
+  if (::mkdirat(dir, kSupervisorLeaf, 0755) != 0 && errno != EEXIST) {
+    fs::throw_errno("mkdir " + where + "/" + kSupervisorLeaf);
+  }
+  fs::Fd leaf = fs::open_dir(where + "/" + kSupervisorLeaf);
+  fs::write_at(leaf.get(), "cgroup.procs", std::to_string(::getpid()),
+               where + "/" + kSupervisorLeaf);
+  if (err = enable_controllers(dir, where, controllers); err != 0) {
+    throw_enable_failed(where, err);
+  }
+}
+
+// v1 cpuset groups start with no CPUs and no memory nodes: copy the parent's so tasks can run.
+void copy_cpuset(int parent, const std::string& parent_where, const Dir& child) {
+  for (const std::string file : {"cpus", "mems"}) {
+    std::string value = trim(fs::read_at(parent, "cpuset." + file, parent_where));
+    if (value.empty()) {
+      value = trim(fs::read_at(parent, "cpuset.effective_" + file, parent_where));
+    }
+    fs::write_at(child.fd.get(), "cpuset." + file, value, child.full());
+  }
+}
+
+// Opens a directory that was just created; removes it again if that fails, so it is not leaked.
+fs::Fd open_created(const std::string& full) {
+  try {
+    return fs::open_dir(full);
+  } catch (const Error&) {
+    ::rmdir(full.c_str());
+    throw;
+  }
+}
+
+void apply(const std::vector<PlannedSetting>& planned, const Limits& limits,
+           const Group::Impl& group) {
+  for (const PlannedSetting& item : planned) {
+    const Setting& setting = item.setting;
+    const Dir* dir = group.dir_for(setting.controller);
+    if (!dir) {
+      throw Error("no cgroup directory for controller " + setting.controller + " (writing " +
+                  setting.file + ")");
+    }
+    const int err = fs::try_write_at(dir->fd.get(), setting.file, setting.value);
+    if (err == 0) {
+      continue;
+    }
+    if (err == ENOENT) {
+      if (is_optional(limits, item.limit)) {
+        continue;
+      }
+      throw Unsupported(item.limit, dir->full() + "/" + setting.file +
+                                        " does not exist: this kernel cannot enforce the " +
+                                        item.limit + " limit");
+    }
+    fs::throw_errno("write " + dir->full() + "/" + setting.file + " = " + setting.value, err);
+  }
+}
+
+std::string why_no_hierarchy(const Host& host) {
+  std::string why;
+  for (const auto& [name, controller] : host.controllers) {
+    if (!controller.usable) {
+      why += (why.empty() ? "" : "; ") + name + ": " + controller.why_not;
+    }
+  }
+  return why.empty() ? "no cgroup controllers" : why;
+}
+
+}  // namespace
+
+Group::Group(std::unique_ptr<Impl> impl, std::string name)
+    : impl_(std::move(impl)), name_(std::move(name)) {}
+
+Group::~Group() = default;
+
+std::unique_ptr<Group> Group::create_run(const Host& host, const std::string& name,
+                                         const std::optional<std::string>& parent_override) {
+  check_name(name);
+  const auto starttime = process_starttime(::getpid());
+  if (!starttime) {
+    throw Error("read /proc/self/stat: cannot tell this process's start time");
+  }
+  const std::string dir_name = parse::run_group_name(::getpid(), *starttime, name);
+  auto impl = std::make_unique<Impl>();
+  impl->host = std::make_shared<const Host>(host);
+
+  for (const Hierarchy& hierarchy : hierarchies(host)) {
+    std::string parent = hierarchy.our_path;
+    if (parent_override) {
+      parent = parent_override->starts_with("/") ? *parent_override
+                                                 : join_path(hierarchy.our_path, *parent_override);
+    }
+    const std::string parent_full = hierarchy.mount + parent;
+    const fs::Fd parent_fd = fs::open_dir(parent_full);
+    if (hierarchy.version == 2 && !hierarchy.controllers.empty()) {
+      if (parent_override) {
+        if (int err = enable_controllers(parent_fd.get(), parent_full, hierarchy.controllers)) {
+          throw_enable_failed(parent_full, err);
+        }
+      } else {
+        enable_in_our_cgroup(parent_fd.get(), parent_full, hierarchy.controllers);
+      }
+    }
+    if (fs::exists_at(parent_fd.get(), dir_name)) {
+      throw Error("cgroup " + parent_full + "/" + dir_name + " exists already");
+    }
+    const std::string path = join_path(parent, dir_name);
+    if (hierarchy.controllers.empty()) {
+      if (::mkdirat(parent_fd.get(), dir_name.c_str(), 0755) != 0) {
+        fs::throw_errno("mkdir " + hierarchy.mount + path);
+      }
+    } else {
+      if (int rc = cgroup_libcgroup::create(path, hierarchy.controllers); rc != 0) {
+        throw Error("libcgroup: create " + hierarchy.mount + path + ": " +
+                    cgroup_libcgroup::message(rc));
+      }
+    }
+    impl->dirs.push_back(Dir{hierarchy.controllers, hierarchy.version, hierarchy.mount, path,
+                             open_created(hierarchy.mount + path)});
+    const Dir& created = impl->dirs.back();
+    if (created.version == 1 && created.serves("cpuset")) {
+      copy_cpuset(parent_fd.get(), parent_full, created);
+    }
+    if (created.version == 2 && !created.controllers.empty()) {
+      // libcgroup may have enabled controllers in the new group already.
+      const auto subtree = fs::read_at(created.fd.get(), "cgroup.subtree_control", created.full());
+      impl->subtree_enabled = trim(subtree) != "";
+    }
+  }
+  if (impl->dirs.empty()) {
+    throw Error("no usable cgroup hierarchy for run group " + dir_name + ": " +
+                why_no_hierarchy(host));
+  }
+  return std::unique_ptr<Group>(new Group(std::move(impl), dir_name));
+}
+
+std::unique_ptr<Group> Group::create_child(const std::string& name, const Limits& limits) {
+  check_name(name);
+  // Unsupported limits are refused before anything is created.
+  const std::vector<PlannedSetting> planned = plan_settings(limits, *impl_->host);
+  auto child = std::make_unique<Impl>();
+  child->host = impl_->host;
+  for (const Dir& parent : impl_->dirs) {
+    if (parent.version == 2 && !parent.controllers.empty() && !impl_->subtree_enabled) {
+      if (int err = enable_controllers(parent.fd.get(), parent.full(), parent.controllers)) {
+        throw_enable_failed(parent.full(), err);
+      }
+      impl_->subtree_enabled = true;
+    }
+    const std::string path = join_path(parent.path, name);
+    if (::mkdirat(parent.fd.get(), name.c_str(), 0755) != 0) {
+      fs::throw_errno("mkdir " + parent.mount + path);
+    }
+    child->dirs.push_back(Dir{parent.controllers, parent.version, parent.mount, path,
+                              open_created(parent.mount + path)});
+    if (parent.version == 1 && parent.serves("cpuset")) {
+      copy_cpuset(parent.fd.get(), parent.full(), child->dirs.back());
+    }
+  }
+  apply(planned, limits, *child);
+  return std::unique_ptr<Group>(new Group(std::move(child), name));
+}
+
+void Group::attach(pid_t pid) {
+  if (pid <= 0) {
+    throw Error("attach to cgroup " + name_ + ": invalid pid " + std::to_string(pid));
+  }
+  const std::string value = std::to_string(pid);
+  for (const Dir& dir : impl_->dirs) {
+    fs::write_at(dir.fd.get(), "cgroup.procs", value, dir.full());
+  }
+}
+
+int Group::clone_into_fd() const {
+  const Dir* v2 = impl_->v2_dir();
+  return v2 && !impl_->subtree_enabled ? v2->fd.get() : -1;
+}
+
+bool Group::clone_into_is_complete() const {
+  return clone_into_fd() >= 0 && impl_->dirs.size() == 1;
+}
+
+void Group::kill_all() {
+  impl_->kill_all(std::chrono::steady_clock::now() + kTeardownTimeout);
+}
+
+bool Group::empty() const {
+  return impl_->empty();
+}
+
+std::map<std::string, std::string> Group::paths() const {
+  std::map<std::string, std::string> result;
+  for (const Dir& dir : impl_->dirs) {
+    for (const std::string& controller : dir.controllers) {
+      result[controller] = dir.path;
+    }
+    if (dir.version == 2) {
+      result["unified"] = dir.path;
+    }
+  }
+  return result;
+}
+
+}  // namespace cgroup

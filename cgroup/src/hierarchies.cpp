@@ -1,0 +1,54 @@
+#include "hierarchies.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+
+namespace cgroup {
+
+namespace {
+
+// The controllers groups are made in. devices, hugetlb, net_cls... are left to the host.
+constexpr std::array<const char*, 7> kV1Controllers{"cpu",  "cpuacct", "cpuset", "memory",
+                                                    "pids", "blkio",   "freezer"};
+constexpr std::array<const char*, 5> kV2Controllers{"cpu", "cpuset", "memory", "pids", "io"};
+
+}  // namespace
+
+std::vector<Hierarchy> hierarchies(const Host& host) {
+  std::vector<Hierarchy> result;
+
+  if (!host.unified_mount.empty() && !host.unified_path.empty()) {
+    Hierarchy v2{{}, 2, host.unified_mount, host.unified_path};
+    for (const char* name : kV2Controllers) {
+      auto it = host.controllers.find(name);
+      if (it != host.controllers.end() && it->second.version == 2 && it->second.usable) {
+        v2.controllers.emplace_back(name);
+      }
+    }
+    // Without controllers the group is only worth having where we may create it.
+    const std::string dir = v2.mount + v2.our_path;
+    if (!v2.controllers.empty() || ::access(dir.c_str(), W_OK) == 0) {
+      result.push_back(std::move(v2));
+    }
+  }
+
+  for (const char* name : kV1Controllers) {
+    auto it = host.controllers.find(name);
+    if (it == host.controllers.end() || it->second.version != 1 || !it->second.usable) {
+      continue;
+    }
+    const Controller& controller = it->second;
+    auto same_mount = [&](const Hierarchy& h) { return h.mount == controller.mount; };
+    auto existing = std::find_if(result.begin(), result.end(), same_mount);
+    if (existing != result.end()) {
+      existing->controllers.push_back(controller.name);  // co-mounted, e.g. cpu,cpuacct
+    } else {
+      result.push_back({{controller.name}, 1, controller.mount, controller.our_path});
+    }
+  }
+  return result;
+}
+
+}  // namespace cgroup

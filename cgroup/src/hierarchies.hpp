@@ -1,0 +1,22 @@
+// Which hierarchies a group lives in on a host: one directory per distinct v1 mount of a
+// controller we use, plus the cgroup2 directory (with its usable controllers, or none on hybrid
+// hosts, where it still gives cgroup.kill, cgroup.events and a CLONE_INTO_CGROUP fd). Internal.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cgroup/cgroup.hpp"
+
+namespace cgroup {
+
+struct Hierarchy {
+  std::vector<std::string> controllers;  // empty: controller-less cgroup2 (hybrid)
+  int version = 1;
+  std::string mount;
+  std::string our_path;  // our cgroup in it, relative to the mount
+};
+
+std::vector<Hierarchy> hierarchies(const Host& host);
+
+}  // namespace cgroup

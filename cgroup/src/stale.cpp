@@ -1,0 +1,96 @@
+// collect_stale: run groups whose supervisor died without tearing them down (SIGKILL, crash).
+// The owner is encoded in the name (sb-<pid>-<starttime>-<name>); a pid that is gone or now has
+// another start time means the owner is dead. Assumes supervisors share our pid namespace, which
+// holds for groups below our own cgroup.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cgroup/parse.hpp"
+#include "hierarchies.hpp"
+#include "impl.hpp"
+#include "libcgroup.hpp"
+#include "process.hpp"
+
+namespace cgroup {
+
+namespace {
+
+constexpr const char* kSupervisorSuffix = "/supervisor";
+
+bool owner_alive(const parse::RunGroupOwner& owner) {
+  const auto starttime = process_starttime(owner.pid);
+  return starttime && *starttime == owner.starttime;
+}
+
+// Where run groups are created: our cgroup, or its parent once we moved into the supervisor leaf.
+std::string run_parent(const std::string& our_path) {
+  const std::string suffix = kSupervisorSuffix;
+  if (our_path.size() > suffix.size() && our_path.ends_with(suffix)) {
+    const std::string parent = our_path.substr(0, our_path.size() - suffix.size());
+    return parent.empty() ? "/" : parent;
+  }
+  return our_path;
+}
+
+}  // namespace
+
+std::vector<std::string> collect_stale(const Host& host) {
+  // Each stale run group, by directory name, with its directory in every hierarchy.
+  std::map<std::string, std::unique_ptr<Group::Impl>> stale;
+  for (const Hierarchy& hierarchy : hierarchies(host)) {
+    const std::string parent = run_parent(hierarchy.our_path);
+    for (const std::string& name : fs::subdirectories(hierarchy.mount + parent)) {
+      const auto owner = parse::run_group_owner(name);
+      if (!owner || owner_alive(*owner)) {
+        continue;
+      }
+      const std::string path = join_path(parent, name);
+      fs::Fd fd = fs::open_dir_if_exists(hierarchy.mount + path);
+      if (!fd) {
+        continue;  // removed meanwhile
+      }
+      auto& group = stale[name];
+      if (!group) {
+        group = std::make_unique<Group::Impl>();
+        group->host = std::make_shared<const Host>(host);
+      }
+      group->dirs.push_back(
+          Dir{hierarchy.controllers, hierarchy.version, hierarchy.mount, path, std::move(fd)});
+    }
+  }
+
+  std::vector<std::string> removed;
+  std::string failures;
+  for (auto& [name, group] : stale) {
+    std::vector<std::string> fulls;
+    for (const Dir& dir : group->dirs) {
+      fulls.push_back(dir.full());
+    }
+    try {
+      group->kill_all(std::chrono::steady_clock::now() + kTeardownTimeout);
+      for (const Dir& dir : group->dirs) {
+        if (!dir.controllers.empty()) {
+          // The return code is not trusted (see libcgroup.hpp): the directory is checked below.
+          cgroup_libcgroup::delete_recursive(dir.path, dir.controllers);
+        }
+      }
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "sandbox: cgroup: stale group %s: %s\n", name.c_str(), error.what());
+    }
+    group.reset();  // the teardown removes whatever libcgroup left, children first
+    for (const std::string& full : fulls) {
+      if (::access(full.c_str(), F_OK) == 0) {
+        failures += (failures.empty() ? "" : ", ") + full;
+      } else {
+        removed.push_back(full);
+      }
+    }
+  }
+  if (!failures.empty()) {
+    throw Error("cannot remove stale cgroups: " + failures);
+  }
+  return removed;
+}
+
+}  // namespace cgroup

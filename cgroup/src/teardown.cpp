@@ -1,0 +1,223 @@
+// Teardown of a group: kill every process (cgroup.kill, else freeze + SIGKILL + thaw), wait until
+// empty, then rmdir children before parents in every hierarchy.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <thread>
+
+#include "cgroup/parse.hpp"
+#include "impl.hpp"
+
+namespace cgroup {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Polls `done` with a growing sleep (50 us .. 10 ms) until it holds or `deadline` passes.
+template <typename Predicate>
+bool wait_until(Clock::time_point deadline, Predicate done) {
+  auto pause = std::chrono::microseconds(50);
+  for (;;) {
+    if (done()) {
+      return true;
+    }
+    if (Clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(10));
+  }
+}
+
+// v2: the subtree has live processes ("populated 1" in cgroup.events). A removed group is empty.
+bool populated(const Dir& dir) {
+  const auto events = fs::read_at_if_exists(dir.fd.get(), "cgroup.events");
+  return events && parse::flat_keyed(*events)["populated"] != 0;
+}
+
+// Every process in the group at `path` and its subgroups.
+void collect_procs(const std::string& path, std::set<pid_t>& out) {
+  if (const auto procs = fs::read_file_if_exists(path + "/cgroup.procs")) {
+    for (pid_t pid : parse::pids(*procs)) {
+      out.insert(pid);
+    }
+  }
+  for (const std::string& sub : fs::subdirectories(path)) {
+    collect_procs(path + "/" + sub, out);
+  }
+}
+
+// Freezes (or thaws) the group so that it cannot fork while being killed; waits a little for the
+// freeze to settle but goes on without it (a task in uninterruptible sleep may hold it up, and
+// SIGKILL still reaches it on thaw).
+void set_frozen(const Dir& dir, bool frozen, Clock::time_point deadline) {
+  const bool v1 = dir.version == 1;
+  const char* file = v1 ? "freezer.state" : "cgroup.freeze";
+  const char* value = v1 ? (frozen ? "FROZEN" : "THAWED") : (frozen ? "1" : "0");
+  if (int err = fs::try_write_at(dir.fd.get(), file, value); err != 0) {
+    if (err == ENOENT) {
+      return;  // removed meanwhile, or no freezer file: killing still works, only slower
+    }
+    fs::throw_errno("write " + dir.full() + "/" + file + " = " + value, err);
+  }
+  if (!frozen) {
+    return;
+  }
+  const auto settle = std::min(deadline, Clock::now() + std::chrono::milliseconds(200));
+  wait_until(settle, [&] {
+    if (v1) {
+      const auto state = fs::read_at_if_exists(dir.fd.get(), "freezer.state");
+      return !state || state->rfind("FROZEN", 0) == 0;
+    }
+    const auto events = fs::read_at_if_exists(dir.fd.get(), "cgroup.events");
+    return !events || parse::flat_keyed(*events)["frozen"] == 1;
+  });
+}
+
+// Removes `path` after its subdirectories; waits out EBUSY (tasks still exiting) until `deadline`.
+void remove_tree(const std::string& path, Clock::time_point deadline) {
+  for (const std::string& sub : fs::subdirectories(path)) {
+    remove_tree(path + "/" + sub, deadline);
+  }
+  int err = 0;
+  const bool removed = wait_until(deadline, [&] {
+    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) {
+      return true;
+    }
+    err = errno;
+    return err != EBUSY;  // anything but "busy" will not get better by waiting
+  });
+  if (!removed || err != 0) {
+    if (::access(path.c_str(), F_OK) != 0) {
+      return;
+    }
+    fs::throw_errno("rmdir " + path, err);
+  }
+}
+
+}  // namespace
+
+bool Dir::serves(const std::string& controller) const {
+  return std::find(controllers.begin(), controllers.end(), controller) != controllers.end();
+}
+
+std::string join_path(const std::string& parent, const std::string& name) {
+  return parent == "/" ? "/" + name : parent + "/" + name;
+}
+
+const Dir* Group::Impl::dir_for(const std::string& controller) const {
+  for (const Dir& dir : dirs) {
+    if (dir.serves(controller)) {
+      return &dir;
+    }
+  }
+  return nullptr;
+}
+
+const Dir* Group::Impl::v2_dir() const {
+  for (const Dir& dir : dirs) {
+    if (dir.version == 2) {
+      return &dir;
+    }
+  }
+  return nullptr;
+}
+
+bool Group::Impl::empty() const {
+  for (const Dir& dir : dirs) {
+    if (dir.version == 2) {
+      if (populated(dir)) {
+        return false;
+      }
+      continue;
+    }
+    std::set<pid_t> procs;
+    collect_procs(dir.full(), procs);
+    if (!procs.empty()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Group::Impl::kill_all(Clock::time_point deadline) {
+  const Dir* v2 = v2_dir();
+  if (v2 && fs::exists_at(v2->fd.get(), "cgroup.kill")) {
+    // One write kills the whole subtree, including processes that fork meanwhile (5.14+).
+    if (int err = fs::try_write_at(v2->fd.get(), "cgroup.kill", "1"); err != 0 && err != ENOENT) {
+      fs::throw_errno("write " + v2->full() + "/cgroup.kill", err);
+    }
+    wait_until(deadline, [&] { return !populated(*v2); });
+  }
+  if (empty()) {
+    return;
+  }
+  // No cgroup.kill (v1, v2 before 5.14) or a process that is only in v1 hierarchies: freeze so
+  // nothing can fork, SIGKILL every process, thaw so the signals are delivered, until empty.
+  const Dir* freezer = dir_for("freezer");
+  if (!freezer && v2 && fs::exists_at(v2->fd.get(), "cgroup.freeze")) {
+    freezer = v2;
+  }
+  const pid_t self = ::getpid();
+  for (;;) {
+    if (freezer) {
+      set_frozen(*freezer, true, deadline);
+    }
+    std::set<pid_t> procs;
+    for (const Dir& dir : dirs) {
+      collect_procs(dir.full(), procs);
+    }
+    for (pid_t pid : procs) {
+      if (pid > 1 && pid != self) {
+        ::kill(pid, SIGKILL);  // ESRCH: it died meanwhile
+      }
+    }
+    if (freezer) {
+      set_frozen(*freezer, false, deadline);
+    }
+    const auto round = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
+    if (wait_until(round, [&] { return empty(); })) {
+      return;
+    }
+    if (Clock::now() >= deadline) {
+      throw Error("cgroup " + dirs.front().full() + ": processes still alive after SIGKILL");
+    }
+  }
+}
+
+void Group::Impl::remove(Clock::time_point deadline) {
+  std::string failures;
+  for (auto dir = dirs.rbegin(); dir != dirs.rend(); ++dir) {
+    try {
+      remove_tree(dir->full(), deadline);
+    } catch (const Error& error) {
+      failures += (failures.empty() ? "" : "; ") + std::string(error.what());
+    }
+  }
+  if (!failures.empty()) {
+    throw Error(failures);
+  }
+}
+
+Group::Impl::~Impl() {
+  if (dirs.empty()) {
+    return;
+  }
+  const auto deadline = Clock::now() + kTeardownTimeout;
+  try {
+    kill_all(deadline);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "sandbox: cgroup teardown: %s\n", error.what());
+  }
+  try {
+    remove(deadline);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "sandbox: cgroup teardown: %s\n", error.what());
+  }
+}
+
+}  // namespace cgroup

@@ -1,0 +1,129 @@
+// Accounting: what a group used, from the files each layout keeps (docs/cgroups.md, Accounting).
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "cgroup/parse.hpp"
+#include "impl.hpp"
+
+namespace cgroup {
+
+namespace {
+
+std::optional<uint64_t> read_number(const Dir& dir, const std::string& file) {
+  const auto text = fs::read_at_if_exists(dir.fd.get(), file);
+  if (!text) {
+    return std::nullopt;
+  }
+  try {
+    return std::stoull(*text);
+  } catch (const std::exception&) {
+    return std::nullopt;  // "max" and the like
+  }
+}
+
+std::map<std::string, uint64_t> read_keyed(const Dir& dir, const std::string& file) {
+  const auto text = fs::read_at_if_exists(dir.fd.get(), file);
+  return text ? parse::flat_keyed(*text) : std::map<std::string, uint64_t>{};
+}
+
+void cpu_usage(const Group::Impl& group, Usage& usage) {
+  if (const Dir* cpuacct = group.dir_for("cpuacct"); cpuacct && cpuacct->version == 1) {
+    usage.cpu_usage_us = read_number(*cpuacct, "cpuacct.usage").value_or(0) / 1000;
+    const auto user_ns = read_number(*cpuacct, "cpuacct.usage_user");
+    const auto system_ns = read_number(*cpuacct, "cpuacct.usage_sys");
+    if (user_ns && system_ns) {
+      usage.cpu_user_us = *user_ns / 1000;
+      usage.cpu_system_us = *system_ns / 1000;
+    } else {
+      // cpuacct.stat counts USER_HZ ticks.
+      auto stat = read_keyed(*cpuacct, "cpuacct.stat");
+      const uint64_t hz = static_cast<uint64_t>(std::max(1L, ::sysconf(_SC_CLK_TCK)));
+      usage.cpu_user_us = stat["user"] * 1000000 / hz;
+      usage.cpu_system_us = stat["system"] * 1000000 / hz;
+    }
+  } else if (const Dir* v2 = group.v2_dir()) {
+    // Kept by every v2 group, with or without the cpu controller.
+    auto stat = read_keyed(*v2, "cpu.stat");
+    usage.cpu_usage_us = stat["usage_usec"];
+    usage.cpu_user_us = stat["user_usec"];
+    usage.cpu_system_us = stat["system_usec"];
+  }
+  if (const Dir* cpu = group.dir_for("cpu")) {
+    auto stat = read_keyed(*cpu, "cpu.stat");
+    usage.cpu_nr_throttled = stat["nr_throttled"];
+    usage.cpu_throttled_us =
+        cpu->version == 2 ? stat["throttled_usec"] : stat["throttled_time"] / 1000;
+  }
+}
+
+void memory_usage(const Group::Impl& group, Usage& usage) {
+  const Dir* memory = group.dir_for("memory");
+  if (!memory) {
+    return;
+  }
+  if (memory->version == 2) {
+    usage.memory_current = read_number(*memory, "memory.current").value_or(0);
+    usage.memory_peak = read_number(*memory, "memory.peak").value_or(0);  // 5.19+
+    usage.oom_kills = read_keyed(*memory, "memory.events")["oom_kill"];
+  } else {
+    usage.memory_current = read_number(*memory, "memory.usage_in_bytes").value_or(0);
+    usage.memory_peak = read_number(*memory, "memory.max_usage_in_bytes").value_or(0);
+    usage.oom_kills = read_keyed(*memory, "memory.oom_control")["oom_kill"];  // 4.13+
+  }
+  usage.memory_peak =
+      std::max({usage.memory_peak, usage.memory_current, group.sampled_memory_peak});
+}
+
+void pids_usage(const Group::Impl& group, Usage& usage) {
+  if (const Dir* pids = group.dir_for("pids")) {
+    usage.pids_current = read_number(*pids, "pids.current").value_or(0);
+    usage.pids_peak = read_number(*pids, "pids.peak").value_or(0);  // 6.1+ (v1 and v2)
+  }
+  usage.pids_peak = std::max({usage.pids_peak, usage.pids_current, group.sampled_pids_peak});
+}
+
+void io_usage(const Group::Impl& group, Usage& usage) {
+  if (const Dir* io = group.dir_for("io"); io && io->version == 2) {
+    if (const auto text = fs::read_at_if_exists(io->fd.get(), "io.stat")) {
+      const parse::IoBytes bytes = parse::io_stat(*text);
+      usage.io_read_bytes = bytes.read;
+      usage.io_write_bytes = bytes.write;
+    }
+  } else if (const Dir* blkio = group.dir_for("blkio")) {
+    for (const char* file :
+         {"blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_service_bytes"}) {
+      if (const auto text = fs::read_at_if_exists(blkio->fd.get(), file)) {
+        const parse::IoBytes bytes = parse::blkio_service_bytes(*text);
+        usage.io_read_bytes = bytes.read;
+        usage.io_write_bytes = bytes.write;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Usage Group::usage() const {
+  Usage usage;
+  cpu_usage(*impl_, usage);
+  memory_usage(*impl_, usage);
+  pids_usage(*impl_, usage);
+  io_usage(*impl_, usage);
+  return usage;
+}
+
+void Group::sample() {
+  if (const Dir* pids = impl_->dir_for("pids")) {
+    impl_->sampled_pids_peak =
+        std::max(impl_->sampled_pids_peak, read_number(*pids, "pids.current").value_or(0));
+  }
+  if (const Dir* memory = impl_->dir_for("memory")) {
+    const char* file = memory->version == 2 ? "memory.current" : "memory.usage_in_bytes";
+    impl_->sampled_memory_peak =
+        std::max(impl_->sampled_memory_peak, read_number(*memory, file).value_or(0));
+  }
+}
+
+}  // namespace cgroup
