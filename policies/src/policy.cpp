@@ -40,4 +40,14 @@ SourceLocation Policy::location_of(const std::string& path) const {
   return SourceLocation{file, 0, 0};
 }
 
+SourceLocation Policy::setting_location(size_t job_index, const std::string& setting) const {
+  std::string own = "jobs[" + std::to_string(job_index) + "]." + setting;
+  if (auto it = locations.find(own); it != locations.end()) return it->second;
+  if (auto it = locations.find("defaults." + setting); it != locations.end()) return it->second;
+  // Neither wrote it: the closest written parent, in the job for a listed job.
+  SourceLocation closest = location_of(command_from_cli ? "defaults." + setting : own);
+  if (closest.line == 0 && job_index < jobs.size()) return jobs[job_index].where;
+  return closest;
+}
+
 }  // namespace policies

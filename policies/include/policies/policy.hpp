@@ -160,6 +160,9 @@ struct Policy {
   // "defaults.limits.memory", "jobs[1].command", "jobs[0].namespaces[2]".
   std::map<std::string, SourceLocation> locations;
   SourceLocation location_of(const std::string& path) const;  // falls back to the parent path
+  // Where job `job_index`'s effective setting `setting` ("limits.memory") was written: in the
+  // job, else in `defaults:` (where a job inherits it), else the job's entry.
+  SourceLocation setting_location(size_t job_index, const std::string& setting) const;
 };
 
 }  // namespace policies
