@@ -124,8 +124,8 @@ void drop_capabilities(const std::vector<std::string>& keep) {
   const std::vector<cap_value_t> values(kept.begin(), kept.end());
   if (!values.empty()) {
     for (cap_flag_t set : {CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE}) {
-      if (cap_set_flag(state.get(), set, static_cast<int>(values.size()), values.data(),
-                       CAP_SET) != 0) {
+      if (cap_set_flag(state.get(), set, static_cast<int>(values.size()), values.data(), CAP_SET) !=
+          0) {
         fail_setup("capabilities: cap_set_flag", errno);
       }
     }

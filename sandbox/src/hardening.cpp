@@ -1,11 +1,12 @@
 // set_no_new_privs(): after it, execve can never grant more privilege than the job has
 // (setuid/setgid bits and file capabilities are ignored), and an unprivileged process may load
 // seccomp filters.
+#include "hardening.hpp"
+
 #include <sys/prctl.h>
 
 #include <cerrno>
 
-#include "hardening.hpp"
 #include "hardening_error.hpp"
 
 namespace sandbox::hardening {

@@ -1,10 +1,9 @@
 // mask_kernel_paths(): hides or freezes the parts of /proc and /sys that expose or control the
 // whole machine rather than the job's namespaces (the list runc and docker mask by default).
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-
-#include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <optional>
@@ -17,18 +16,18 @@ namespace sandbox::hardening {
 
 namespace {
 
-// Replaced by an empty read-only file (/dev/null) or directory (tmpfs).
+// Replaced by an empty read-only file or directory.
 constexpr const char* masked_paths[] = {
-    "/proc/kcore",          // physical memory of the machine
-    "/proc/sysrq-trigger",  // reboot, crash or freeze the host with one write
-    "/proc/timer_list",     // host timers, with kernel addresses
-    "/proc/timer_stats",    // older kernels: which host processes set timers
-    "/proc/keys",           // every key of every keyring visible to the user
-    "/proc/latency_stats",  // host-wide latency records
-    "/proc/sched_debug",    // every task on the host
-    "/proc/acpi",           // firmware tables and controls
-    "/proc/scsi",           // add or remove host SCSI devices
-    "/sys/firmware",        // firmware tables (ACPI, DMI, EFI variables)
+    "/proc/kcore",                    // physical memory of the machine
+    "/proc/sysrq-trigger",            // reboot, crash or freeze the host with one write
+    "/proc/timer_list",               // host timers, with kernel addresses
+    "/proc/timer_stats",              // older kernels: which host processes set timers
+    "/proc/keys",                     // every key of every keyring visible to the user
+    "/proc/latency_stats",            // host-wide latency records
+    "/proc/sched_debug",              // every task on the host
+    "/proc/acpi",                     // firmware tables and controls
+    "/proc/scsi",                     // add or remove host SCSI devices
+    "/sys/firmware",                  // firmware tables (ACPI, DMI, EFI variables)
     "/sys/devices/virtual/powercap",  // RAPL energy counters: a power side channel
 };
 
@@ -42,29 +41,72 @@ std::optional<struct stat> status_of(const std::string& path) {
   fail_setup("mask " + path + ": lstat", errno);
 }
 
+class OwnedFd {
+ public:
+  explicit OwnedFd(int fd) : fd_(fd) {}
+  ~OwnedFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 // A per-mount flag change (never the superblock's), applied to the whole subtree. Unlike
 // MS_REMOUNT it needs no restating of the flags a user namespace locks (nosuid, nodev, ...).
-void make_readonly(const std::string& path) {
+void make_readonly(int directory_fd, const std::string& path, unsigned flags,
+                   const std::string& what) {
   struct mount_attr attributes {};
   attributes.attr_set = MOUNT_ATTR_RDONLY;
-  if (mount_setattr(AT_FDCWD, path.c_str(), AT_RECURSIVE | AT_SYMLINK_NOFOLLOW, &attributes,
-                    sizeof attributes) != 0) {
-    fail_setup("mask " + path + ": making it read-only", errno);
+  if (mount_setattr(directory_fd, path.c_str(), flags | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW,
+                    &attributes, sizeof attributes) != 0) {
+    fail_setup(what + ": making it read-only", errno);
   }
 }
 
-void mask_file(const std::string& path) {
-  struct stat null_device {};
-  if (stat("/dev/null", &null_device) != 0 || !S_ISCHR(null_device.st_mode) ||
-      null_device.st_rdev != makedev(1, 3)) {
-    fail_setup("mask " + path + ": /dev/null is missing or not the null device in the sandbox");
+// The stand-in bound over masked files: an empty, read-only regular file on a small tmpfs that
+// is never attached anywhere. Reads see an empty file, as with /dev/null, but writes fail with
+// EROFS (a read-only mount does not stop writes to a device node such as /dev/null), and it
+// needs no /dev in the sandbox.
+class EmptyFile {
+ public:
+  EmptyFile() : mount_(create_mount()) {
+    const int file = openat(mount_.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
+    if (file < 0) fail_setup("mask: creating the empty stand-in file", errno);
+    close(file);
+    make_readonly(mount_.get(), "", AT_EMPTY_PATH, "mask: the stand-in tmpfs");
   }
-  if (mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-    fail_setup("mask " + path + ": binding /dev/null over it", errno);
+
+  void bind_over(const std::string& path) const {
+    const OwnedFd copy(open_tree(mount_.get(), name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (copy.get() < 0) fail_setup("mask " + path + ": cloning the empty stand-in file", errno);
+    if (move_mount(copy.get(), "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+      fail_setup("mask " + path + ": mounting an empty file over it", errno);
+    }
   }
-  // Read-only, so that a write fails (EROFS) instead of vanishing into /dev/null unnoticed.
-  make_readonly(path);
-}
+
+ private:
+  static constexpr const char* name = "empty";
+
+  static int create_mount() {
+    const OwnedFd context(fsopen("tmpfs", FSOPEN_CLOEXEC));
+    if (context.get() < 0) fail_setup("mask: fsopen tmpfs", errno);
+    if (fsconfig(context.get(), FSCONFIG_SET_STRING, "size", "4k", 0) != 0 ||
+        fsconfig(context.get(), FSCONFIG_SET_STRING, "nr_inodes", "2", 0) != 0 ||
+        fsconfig(context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+      fail_setup("mask: creating a tmpfs for the empty stand-in file", errno);
+    }
+    const int mount_fd = fsmount(context.get(), FSMOUNT_CLOEXEC,
+                                 MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (mount_fd < 0) fail_setup("mask: fsmount of the stand-in tmpfs", errno);
+    return mount_fd;
+  }
+
+  OwnedFd mount_;
+};
 
 void mask_directory(const std::string& path) {
   if (mount("tmpfs", path.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -77,19 +119,21 @@ void bind_readonly(const std::string& path) {
   if (mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     fail_setup("mask " + path + ": binding it onto itself", errno);
   }
-  make_readonly(path);
+  make_readonly(AT_FDCWD, path, 0, "mask " + path);
 }
 
 }  // namespace
 
 void mask_kernel_paths() {
+  std::optional<EmptyFile> empty_file;  // made when the first masked file turns up
   for (const char* path : masked_paths) {
     const auto status = status_of(path);
     if (!status) continue;  // not on this kernel, or /proc or /sys is not mounted in the sandbox
     if (S_ISDIR(status->st_mode)) {
       mask_directory(path);
     } else {
-      mask_file(path);
+      if (!empty_file) empty_file.emplace();
+      empty_file->bind_over(path);
     }
   }
   for (const char* path : readonly_paths) {

@@ -33,9 +33,9 @@ void add_rule(scmp_filter_ctx context, const SyscallRule& rule, uint32_t action)
   if (number == __NR_SCMP_ERROR) fail_setup("seccomp: unknown syscall '" + rule.syscall + "'");
   const std::string what = "adding the rule for " + rule.syscall;
   if (rule.when) {
-    check(seccomp_rule_add(context, action, number, 1,
-                           SCMP_CMP(rule.when->index, SCMP_CMP_MASKED_EQ, rule.when->mask,
-                                    rule.when->value)),
+    check(seccomp_rule_add(
+              context, action, number, 1,
+              SCMP_CMP(rule.when->index, SCMP_CMP_MASKED_EQ, rule.when->mask, rule.when->value)),
           what);
   } else {
     check(seccomp_rule_add(context, action, number, 0), what);

@@ -112,7 +112,8 @@ std::vector<SyscallRule> default_rules() {
   add_flag_rules(rules, "clone", 0);
   add_flag_rules(rules, "unshare", 0);
   // CLONE_NEWTIME shares its bit with the exit signal in clone(), so only unshare checks it.
-  rules.push_back({"unshare", SyscallRule::Outcome::deny, ArgMatch{0, CLONE_NEWTIME, CLONE_NEWTIME}});
+  rules.push_back(
+      {"unshare", SyscallRule::Outcome::deny, ArgMatch{0, CLONE_NEWTIME, CLONE_NEWTIME}});
   // clone3 passes its flags in memory, where seccomp cannot look. ENOSYS makes libc (glibc 2.34+
   // threads, posix_spawn) fall back to clone, whose flags the rules above check.
   rules.push_back({"clone3", SyscallRule::Outcome::enosys, {}});
