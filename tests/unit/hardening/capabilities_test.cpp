@@ -1,13 +1,13 @@
 // drop_capabilities() against the real kernel, in forked children (root on the host, or root in a
 // fresh user namespace as the sandbox runs it). Capability sets are read from /proc/self/status,
 // which is what the kernel enforces, and exercised with calls that need a capability.
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <grp.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -66,7 +66,8 @@ TEST(Capabilities, DroppingAllClearsEverySet) {
   ASSERT_TRUE(outcome.returned()) << outcome.describe();
   const auto arrow = outcome.report.find(" -> ");
   ASSERT_NE(arrow, std::string::npos) << outcome.report;
-  EXPECT_NE(outcome.report.substr(0, arrow), all_sets(no_caps)) << "nothing to drop: proves nothing";
+  EXPECT_NE(outcome.report.substr(0, arrow), all_sets(no_caps))
+      << "nothing to drop: proves nothing";
   EXPECT_EQ(outcome.report.substr(arrow + 4), all_sets(no_caps));
 }
 
@@ -140,7 +141,8 @@ std::string status_after_execve_as_nobody(const std::vector<std::string>& keep) 
 
 TEST(Capabilities, KeptCapabilitySurvivesExecveAsNonRootThroughTheAmbientSet) {
   require_root();
-  const auto kept = run_in_child([] { return status_after_execve_as_nobody({"NET_BIND_SERVICE"}); });
+  const auto kept =
+      run_in_child([] { return status_after_execve_as_nobody({"NET_BIND_SERVICE"}); });
   ASSERT_TRUE(kept.returned()) << kept.describe();
   const std::string c = only_net_bind_service;
   EXPECT_EQ(kept.report, "uid 65534 eff " + c + " prm " + c + " bnd " + c + " amb " + c);

@@ -19,7 +19,8 @@ namespace {
 class Pipe {
  public:
   Pipe() {
-    if (pipe2(fds_, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+    if (pipe2(fds_, O_CLOEXEC) != 0)
+      throw std::system_error(errno, std::generic_category(), "pipe2");
   }
   ~Pipe() {
     close_read();

@@ -98,7 +98,8 @@ const std::vector<Probe>& denied_probes() {
        [] { return syscall(SYS_quotactl, QCMD(Q_GETINFO, USRQUOTA), missing, 0, nullptr); }},
       {"iopl", [] { return syscall(SYS_iopl, 4); }},
       {"ioperm", [] { return syscall(SYS_ioperm, 0x80, 1, 0); }},
-      {"syslog", [] { return syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, nullptr, 0); }},
+      {"syslog",
+       [] { return syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, nullptr, 0); }},
       {"vhangup",
        [] {
          setsid();  // no controlling terminal, so nothing is hung up even without the filter
@@ -137,8 +138,8 @@ TEST(SeccompFilter, DefaultFilterDeniesWithEperm) {
     const std::string without = probe(p, std::nullopt);
     EXPECT_NE(without, "EPERM") << p.name << " fails with EPERM even without the filter";
     EXPECT_FALSE(without.starts_with("child failed")) << p.name << ": " << without;
-    EXPECT_EQ(probe(p, policies::Seccomp{}), "EPERM") << p.name << " (without filter: " << without
-                                                      << ")";
+    EXPECT_EQ(probe(p, policies::Seccomp{}), "EPERM")
+        << p.name << " (without filter: " << without << ")";
   }
 }
 
@@ -168,10 +169,12 @@ TEST(SeccompFilter, OrdinaryProgramsKeepWorking) {
         WEXITSTATUS(status) != 0) {
       failures += "fork+exec of /bin/true failed; ";
     }
-    if (syscall(SYS_unshare, CLONE_FILES | CLONE_FS) != 0) failures += "unshare(CLONE_FILES) denied; ";
+    if (syscall(SYS_unshare, CLONE_FILES | CLONE_FS) != 0)
+      failures += "unshare(CLONE_FILES) denied; ";
     if (syscall(SYS_personality, PER_LINUX) == -1) failures += "personality(PER_LINUX) denied; ";
     if (syscall(SYS_personality, 0xffffffff) == -1) failures += "personality query denied; ";
-    if (syscall(SYS_personality, PER_LINUX32) == -1) failures += "personality(PER_LINUX32) denied; ";
+    if (syscall(SYS_personality, PER_LINUX32) == -1)
+      failures += "personality(PER_LINUX32) denied; ";
     syscall(SYS_personality, PER_LINUX);
     const std::string clone3 = errno_name_of(syscall(SYS_clone3, nullptr, 0));
     if (clone3 != "ENOSYS") failures += "clone3 gave " + clone3 + " instead of ENOSYS; ";
@@ -272,15 +275,14 @@ constexpr long i386_getpid = 20, i386_unshare = 310, i386_keyctl = 288, i386_ptr
 
 std::string int80_probes() {
   return std::to_string(int80(i386_unshare, CLONE_NEWUSER)) + " " +
-         std::to_string(int80(i386_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING)) +
-         " " + std::to_string(int80(i386_ptrace, PTRACE_PEEKDATA, getppid())) + " " +
+         std::to_string(int80(i386_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING)) + " " +
+         std::to_string(int80(i386_ptrace, PTRACE_PEEKDATA, getppid())) + " " +
          std::to_string(int80(i386_clone3));
 }
 
 TEST(SeccompFilter, I386SyscallsThroughInt80AreFilteredToo) {
-  const auto reachable = run_in_child([] {
-    return std::to_string(int80(i386_getpid) == getpid());
-  });
+  const auto reachable =
+      run_in_child([] { return std::to_string(int80(i386_getpid) == getpid()); });
   if (reachable.signal != 0 || reachable.report != "1") {
     GTEST_SKIP() << "the i386 ABI is not available here (" << reachable.describe() << ")";
   }
@@ -294,8 +296,7 @@ TEST(SeccompFilter, I386SyscallsThroughInt80AreFilteredToo) {
     return int80_probes();
   });
   ASSERT_TRUE(filtered.returned()) << filtered.describe();
-  EXPECT_EQ(filtered.report,
-            eperm + " " + eperm + " " + eperm + " " + std::to_string(-ENOSYS));
+  EXPECT_EQ(filtered.report, eperm + " " + eperm + " " + eperm + " " + std::to_string(-ENOSYS));
 }
 
 TEST(SeccompFilter, UnknownNameIsAClearErrorAndNothingIsLoaded) {
@@ -306,8 +307,8 @@ TEST(SeccompFilter, UnknownNameIsAClearErrorAndNothingIsLoaded) {
       install_seccomp(policy);
       return std::string("no error");
     } catch (const sandbox::Error& error) {
-      return std::to_string(error.code) + " " + error.what() + " seccomp=" +
-             status_field("Seccomp");
+      return std::to_string(error.code) + " " + error.what() +
+             " seccomp=" + status_field("Seccomp");
     }
   });
   ASSERT_TRUE(outcome.returned()) << outcome.describe();

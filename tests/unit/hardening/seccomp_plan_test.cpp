@@ -3,9 +3,8 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 
-#include <csignal>
-
 #include <algorithm>
+#include <csignal>
 #include <random>
 #include <set>
 
@@ -42,18 +41,55 @@ bool denies(const FilterPlan& plan, const std::string& syscall, uint64_t arg0) {
   return false;
 }
 
-FilterPlan default_plan() { return plan_filter(policies::Seccomp{}); }
+FilterPlan default_plan() {
+  return plan_filter(policies::Seccomp{});
+}
 
 TEST(SeccompPlan, DefaultListDeniesWhatContainerRuntimesDeny) {
   const auto names = unconditional(default_plan());
-  for (const char* syscall :
-       {"init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "bpf",
-        "perf_event_open", "ptrace", "process_vm_readv", "process_vm_writev", "keyctl", "add_key",
-        "request_key", "mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen",
-        "fsmount", "fsconfig", "setns", "open_by_handle_at", "name_to_handle_at", "userfaultfd",
-        "reboot", "swapon", "swapoff", "settimeofday", "clock_settime", "clock_adjtime",
-        "adjtimex", "acct", "quotactl", "lookup_dcookie", "iopl", "ioperm", "syslog", "vhangup",
-        "chroot", "umount", "stime", "clock_settime64"}) {
+  for (const char* syscall : {"init_module",
+                              "finit_module",
+                              "delete_module",
+                              "kexec_load",
+                              "kexec_file_load",
+                              "bpf",
+                              "perf_event_open",
+                              "ptrace",
+                              "process_vm_readv",
+                              "process_vm_writev",
+                              "keyctl",
+                              "add_key",
+                              "request_key",
+                              "mount",
+                              "umount2",
+                              "pivot_root",
+                              "move_mount",
+                              "open_tree",
+                              "fsopen",
+                              "fsmount",
+                              "fsconfig",
+                              "setns",
+                              "open_by_handle_at",
+                              "name_to_handle_at",
+                              "userfaultfd",
+                              "reboot",
+                              "swapon",
+                              "swapoff",
+                              "settimeofday",
+                              "clock_settime",
+                              "clock_adjtime",
+                              "adjtimex",
+                              "acct",
+                              "quotactl",
+                              "lookup_dcookie",
+                              "iopl",
+                              "ioperm",
+                              "syslog",
+                              "vhangup",
+                              "chroot",
+                              "umount",
+                              "stime",
+                              "clock_settime64"}) {
     EXPECT_TRUE(names.contains(syscall)) << syscall << " is not denied by default";
   }
 }
