@@ -1,0 +1,52 @@
+// What the supervisor and a job's processes tell each other over pipes, as fixed-size records
+// (each written with one write(2) of at most PIPE_BUF bytes, so it arrives whole).
+//
+//   supervisor -> pid 1 (sync pipe):     Release, once the parent's share of the setup is done
+//                                        (id maps written, cgroups attached, veth moved in).
+//   pid 1 / job -> supervisor (channel): Failure when a setup step or execve fails;
+//                                        JobExited with the job's wait status from pid 1.
+// The channel is O_CLOEXEC: a successful execve closes the job's copy.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "network.hpp"
+
+namespace sandbox {
+
+struct Release {
+  uint8_t has_link = 0;
+  char ifname[32] = {};
+  char address_cidr[64] = {};
+  char gateway[64] = {};
+
+  static Release with(const std::optional<net::JobLink>& link);
+  std::optional<net::JobLink> link() const;
+};
+
+struct ChildMessage {
+  enum class Kind : uint32_t { failure = 1, job_exited = 2 };
+  Kind kind = Kind::failure;
+  int32_t exit_code = 0;    // failure: setup_failed, cannot_execute or not_found
+  int32_t wait_status = 0;  // job_exited: as waitpid(2) returns it
+  char text[500] = {};      // failure: one line naming the step and what failed
+
+  static ChildMessage failure(int exit_code, std::string_view text);
+  static ChildMessage job_exited(int wait_status);
+  std::string message() const { return std::string(text, strnlen(text, sizeof text)); }
+};
+
+// One write; failures are ignored (the reader then sees no message, and reports the exit).
+void send(int fd, const ChildMessage& message) noexcept;
+struct Received {
+  std::optional<ChildMessage> message;
+  bool end = false;  // every writer closed the channel
+};
+// Reads one message (none when the fd is non-blocking and nothing is there yet).
+Received receive(int fd);
+
+}  // namespace sandbox

@@ -1,0 +1,91 @@
+#include "job_process.hpp"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <exception>
+
+#include "child_protocol.hpp"
+#include "command.hpp"
+#include "hardening.hpp"
+#include "signals.hpp"
+#include "sys_error.hpp"
+
+namespace sandbox {
+
+namespace {
+
+void install_stdio(const JobStdio& stdio) {
+  const int wanted[] = {stdio.in, stdio.out, stdio.err};
+  for (int target = 0; target < 3; ++target) {
+    if (wanted[target] < 0 || wanted[target] == target) continue;
+    check(dup2(wanted[target], target), "redirect fd " + std::to_string(target));
+  }
+}
+
+// Interactive use: the job's own process group becomes the terminal's foreground group, so ^C
+// and ^Z reach the job (and not `sandbox`), and it may read the terminal.
+void take_terminal() {
+  check(setpgid(0, 0), "setpgid");
+  sigset_t ttou;
+  sigemptyset(&ttou);
+  sigaddset(&ttou, SIGTTOU);
+  ScopedSignalMask quiet(ttou);  // a background group calling tcsetpgrp would get SIGTTOU
+  check(tcsetpgrp(STDIN_FILENO, getpgrp()), "tcsetpgrp");
+}
+
+void die_with_parent(pid_t init) {
+  check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
+  // Our parent may have died before the line above: then we were reparented already.
+  if (getppid() != init) _exit(exit_code::setup_failed);
+}
+
+std::vector<char*> pointers(const std::vector<std::string>& strings) {
+  std::vector<char*> result;
+  result.reserve(strings.size() + 1);
+  for (const auto& s : strings) result.push_back(const_cast<char*>(s.c_str()));
+  result.push_back(nullptr);
+  return result;
+}
+
+}  // namespace
+
+void run_job(const LaunchSpec& spec, int channel, pid_t init) noexcept {
+  try {
+    const policies::JobSettings& settings = *spec.settings;
+    install_stdio(spec.stdio);
+    if (spec.take_terminal) take_terminal();
+    if (chdir(settings.filesystem.workdir.c_str()) != 0) {
+      throw_errno("workdir " + settings.filesystem.workdir);
+    }
+    apply_rlimits(spec.rlimits);
+    // Capabilities survive the uid change so that drop_capabilities can clear the bounding set
+    // (that needs CAP_SETPCAP) and keep the ones the policy names.
+    become(spec.identity, true);
+    hardening::drop_capabilities(settings.capabilities);
+    hardening::set_no_new_privs();
+    die_with_parent(init);
+    auto argv = pointers(spec.argv);
+    auto envp = pointers(spec.environment);
+    reset_signals();
+    // Close-on-exec rather than close: the channel must stay open until execve succeeds.
+    check(close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range");
+    hardening::install_seccomp(settings.seccomp);
+    const auto errors = try_exec(spec.exec_candidates, argv.data(), envp.data());
+    const auto failure = classify_exec_failure(spec.argv.front(), errors);
+    send(channel, ChildMessage::failure(failure.exit_code, failure.message));
+    _exit(failure.exit_code);
+  } catch (const Error& e) {
+    send(channel, ChildMessage::failure(e.code, e.what()));
+    _exit(e.code);
+  } catch (const std::exception& e) {
+    send(channel, ChildMessage::failure(exit_code::setup_failed, e.what()));
+  } catch (...) {
+    send(channel, ChildMessage::failure(exit_code::setup_failed, "job setup: unknown error"));
+  }
+  _exit(exit_code::setup_failed);
+}
+
+}  // namespace sandbox

@@ -1,0 +1,87 @@
+#include "launch.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child_protocol.hpp"
+#include "pid1.hpp"
+#include "sys_error.hpp"
+#include "syscalls.hpp"
+
+namespace sandbox {
+
+namespace {
+
+using policies::Namespace;
+
+Pipe make_pipe(const char* what) {
+  int fds[2];
+  check(pipe2(fds, O_CLOEXEC), std::string("pipe for ") + what);
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+uint64_t clone_flags(const LaunchSpec& spec) {
+  // cgroup and time namespaces are made by pid 1 itself, later (see pid1.cpp).
+  uint64_t flags = 0;
+  if (spec.has(Namespace::user)) flags |= CLONE_NEWUSER;
+  if (spec.has(Namespace::pid)) flags |= CLONE_NEWPID;
+  if (spec.has(Namespace::mount)) flags |= CLONE_NEWNS;
+  if (spec.has(Namespace::uts)) flags |= CLONE_NEWUTS;
+  if (spec.has(Namespace::ipc)) flags |= CLONE_NEWIPC;
+  if (spec.has(Namespace::net)) flags |= CLONE_NEWNET;
+  return flags;
+}
+
+// Kills and reaps a child that was cloned but never released, on every error path.
+class UnreleasedChild {
+ public:
+  UnreleasedChild(int pidfd) : pidfd_(pidfd) {}
+  ~UnreleasedChild() {
+    if (pidfd_ < 0) return;
+    sys::pidfd_send_signal(pidfd_, SIGKILL);
+    siginfo_t info{};
+    sys::waitid_pidfd(pidfd_, &info, WEXITED, nullptr);
+  }
+  UnreleasedChild(const UnreleasedChild&) = delete;
+  UnreleasedChild& operator=(const UnreleasedChild&) = delete;
+  void release() { pidfd_ = -1; }
+
+ private:
+  int pidfd_;
+};
+
+}  // namespace
+
+LaunchedJob launch_job(const LaunchSpec& spec, const policies::Job& job, cgroup::Group& group,
+                       net::RunNetwork* network) {
+  Pipe sync = make_pipe("release");
+  Pipe channel = make_pipe("job channel");
+
+  const auto child = sys::clone3({clone_flags(spec), group.clone_into_fd()});
+  if (child.pid == 0) run_pid1(spec, sync.read.get(), channel.write.get());
+  if (child.pid < 0) throw_errno("clone3");
+
+  LaunchedJob launched{child.pid, UniqueFd(child.pidfd), std::move(channel.read)};
+  UnreleasedChild guard(launched.pidfd.get());
+  sync.read.reset();
+  channel.write.reset();
+
+  if (spec.user_mapping) write_user_mapping(child.pid, *spec.user_mapping);
+  if (!group.clone_into_is_complete()) group.attach(child.pid);
+  std::optional<net::JobLink> link;
+  if (network && spec.has(Namespace::net) &&
+      spec.settings->network.mode == policies::Network::Mode::bridged) {
+    link = network->attach(job, child.pid);
+  }
+
+  const Release release = Release::with(link);
+  const ssize_t written = write(sync.write.get(), &release, sizeof release);
+  if (written != static_cast<ssize_t>(sizeof release)) throw_errno("release job");
+  check(fcntl(launched.channel.get(), F_SETFL, O_NONBLOCK), "job channel O_NONBLOCK");
+  guard.release();
+  return launched;
+}
+
+}  // namespace sandbox

@@ -1,0 +1,25 @@
+// Starting a job: clone3() into its namespaces (and, where the kernel can, directly into its
+// cgroup), the parent's share of the setup while the child waits, then the release.
+#pragma once
+
+#include <sys/types.h>
+
+#include "cgroup/cgroup.hpp"
+#include "launch_spec.hpp"
+#include "network.hpp"
+#include "unique_fd.hpp"
+
+namespace sandbox {
+
+struct LaunchedJob {
+  pid_t pid = -1;   // of the job's pid 1, in our pid namespace
+  UniqueFd pidfd;   // readable when pid 1 exits
+  UniqueFd channel; // ChildMessages (non-blocking)
+};
+
+// Throws Error(setup_failed) naming the step when the job cannot be started; the child, if one
+// was created, is then killed and reaped. `network` is null unless the policy is bridged.
+LaunchedJob launch_job(const LaunchSpec& spec, const policies::Job& job, cgroup::Group& group,
+                       net::RunNetwork* network);
+
+}  // namespace sandbox

@@ -1,0 +1,40 @@
+// Everything a job's processes need, resolved by the supervisor before clone3(): the child only
+// executes a plan (it works on a copy of this memory), so no parsing or lookup happens between
+// clone and execve, and every policy error surfaces before anything is started.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "identity.hpp"
+#include "policies/policy.hpp"
+#include "rlimits.hpp"
+#include "user_namespace.hpp"
+
+namespace sandbox {
+
+// The job's standard streams; -1 means "inherit the supervisor's".
+struct JobStdio {
+  int in = -1, out = -1, err = -1;
+};
+
+struct LaunchSpec {
+  std::string name;
+  const policies::JobSettings* settings = nullptr;  // namespaces, filesystem, network, seccomp...
+  std::optional<UserMapping> user_mapping;          // set when a user namespace is created
+  IdentityPlan identity;
+  std::vector<std::string> argv;
+  std::vector<std::string> environment;  // "KEY=VALUE"
+  std::vector<std::string> exec_candidates;
+  std::vector<RlimitSetting> rlimits;
+  JobStdio stdio;
+  bool take_terminal = false;  // stdin is our controlling tty: make the job its foreground group
+
+  bool has(policies::Namespace ns) const { return settings->namespaces.contains(ns); }
+};
+
+}  // namespace sandbox

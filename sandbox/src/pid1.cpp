@@ -1,0 +1,152 @@
+#include "pid1.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <exception>
+
+#include "child_protocol.hpp"
+#include "filesystem.hpp"
+#include "hardening.hpp"
+#include "job_process.hpp"
+#include "network.hpp"
+#include "signals.hpp"
+#include "sys_error.hpp"
+
+namespace sandbox {
+
+namespace {
+
+using policies::Namespace;
+
+// The clone copied every fd of the supervisor (other jobs' pipes, epoll, pidfds): keep only ours.
+void close_other_fds(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned int next = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned int>(fd) > next) {
+      check(close_range(next, static_cast<unsigned int>(fd) - 1, 0), "close_range");
+    }
+    next = static_cast<unsigned int>(fd) + 1;
+  }
+  check(close_range(next, ~0U, 0), "close_range");
+}
+
+// Blocks until the supervisor has done its part. End of file means it gave up (or died): leave
+// quietly, the supervisor reports what went wrong.
+Release wait_for_release(int sync) {
+  Release release;
+  ssize_t rc;
+  do {
+    rc = read(sync, &release, sizeof release);
+  } while (rc < 0 && errno == EINTR);
+  if (rc != static_cast<ssize_t>(sizeof release)) _exit(exit_code::setup_failed);
+  return release;
+}
+
+void finish_sandbox(const LaunchSpec& spec, const Release& release) {
+  const policies::JobSettings& settings = *spec.settings;
+  // Attached to its cgroups only now (v1): a cgroup namespace made earlier would be rooted in
+  // the supervisor's cgroup instead of the job's.
+  if (spec.has(Namespace::cgroup)) check(unshare(CLONE_NEWCGROUP), "unshare(CLONE_NEWCGROUP)");
+  const FilesystemContext context{spec.identity.uid, spec.identity.gid, spec.has(Namespace::pid)};
+  std::optional<PreparedFilesystem> filesystem;
+  // Host paths are opened with the caller's credentials, as the policy author expects...
+  if (spec.has(Namespace::mount)) filesystem = prepare_filesystem(settings.filesystem, context);
+  // ...everything else happens as the job's identity (keeping capabilities in our namespaces):
+  // in a user namespace only a mapped id may create mount points, and nothing pid 1 does from
+  // here on needs the caller's host identity.
+  become(spec.identity, true);
+  if (filesystem) {
+    enter_filesystem(*filesystem, context);
+    hardening::mask_kernel_paths();
+  }
+  if (spec.has(Namespace::uts)) {
+    check(sethostname(settings.hostname.data(), settings.hostname.size()),
+          "sethostname " + settings.hostname);
+  }
+  if (spec.has(Namespace::net)) net::configure_inside(settings.network, release.link());
+  // Only our children enter a new time namespace: the job will be the first.
+  if (spec.has(Namespace::time)) check(unshare(CLONE_NEWTIME), "unshare(CLONE_NEWTIME)");
+}
+
+// What pid 1 keeps of the job's privileges while it waits: none.
+void shed_privileges(const LaunchSpec& spec) {
+  become(spec.identity, false);
+  drop_all_capabilities();
+  check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)");
+  // A credential change clears the parent-death signal: set it again.
+  check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
+}
+
+// Reaps every child; forwards signals to the job until it exits. Returns its wait status.
+int supervise_job(pid_t job, const sigset_t& signals) {
+  for (;;) {
+    siginfo_t info{};
+    const int sig = sigwaitinfo(&signals, &info);
+    if (sig < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("sigwaitinfo");
+    }
+    if (sig != SIGCHLD) {
+      kill(job, sig);  // ESRCH: it is exiting; the SIGCHLD follows
+      continue;
+    }
+    int status = 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (pid == job) return status;
+    }
+  }
+}
+
+}  // namespace
+
+void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
+  try {
+    check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
+    std::vector<int> keep{sync, channel};
+    for (int fd : {spec.stdio.in, spec.stdio.out, spec.stdio.err}) {
+      if (fd >= 0) keep.push_back(fd);
+    }
+    close_other_fds(keep);
+    const Release release = wait_for_release(sync);
+    close(sync);
+    if (!spec.has(Namespace::pid)) {
+      // No pid namespace: be the subreaper of the job's orphans instead of the host's init.
+      check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
+    }
+    finish_sandbox(spec, release);
+
+    const sigset_t signals = forwarded_signal_set({SIGCHLD});
+    check(sigprocmask(SIG_BLOCK, &signals, nullptr), "sigprocmask");
+    const pid_t self = getpid();
+    const pid_t job = fork();
+    if (job < 0) throw_errno("fork job");
+    if (job == 0) run_job(spec, channel, self);
+
+    for (int fd : {spec.stdio.in, spec.stdio.out, spec.stdio.err}) {
+      if (fd >= 0) close(fd);
+    }
+    shed_privileges(spec);
+    const int status = supervise_job(job, signals);
+    send(channel, ChildMessage::job_exited(status));
+    _exit(0);
+  } catch (const Error& e) {
+    send(channel, ChildMessage::failure(e.code, e.what()));
+    _exit(e.code);
+  } catch (const std::exception& e) {
+    send(channel, ChildMessage::failure(exit_code::setup_failed, e.what()));
+  } catch (...) {
+    send(channel, ChildMessage::failure(exit_code::setup_failed, "pid 1 setup: unknown error"));
+  }
+  _exit(exit_code::setup_failed);
+}
+
+}  // namespace sandbox

@@ -1,0 +1,88 @@
+// The supervisor: one event loop (epoll over signalfd, timerfd, and per job a pidfd, the channel
+// and output pipes) that watches every job of a run until all have ended. It forwards our signals
+// to the jobs, enforces wall time (SIGTERM, grace, then the cgroup is killed), relays prefixed
+// output, samples CPU for achieved shares, and fills each job's report. See docs/design.md.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "cgroup/cgroup.hpp"
+#include "cpu_meter.hpp"
+#include "launch.hpp"
+#include "outcome.hpp"
+#include "output_relay.hpp"
+#include "sandbox/sandbox.hpp"
+#include "share_window.hpp"
+
+namespace sandbox {
+
+using Clock = std::chrono::steady_clock;
+
+struct SupervisedJob {
+  JobReport report;  // name, command, namespaces, cgroup filled in by the caller
+  cgroup::Group* group = nullptr;
+  LaunchedJob process;  // empty when the launch failed (report already says why)
+  std::optional<OutputRelay> out, err;
+  std::optional<std::chrono::milliseconds> wall_time;
+  std::chrono::milliseconds kill_grace{2000};
+
+  // Kept by the supervisor.
+  Clock::time_point started{}, ended{};
+  std::optional<Clock::time_point> deadline, kill_at;
+  JobEnd end;
+  bool running = false;  // launched and pid 1 not yet reaped
+};
+
+// A member of a set of siblings whose CPU is compared: a job or a tenant group.
+struct ShareMember {
+  CpuMeter meter;
+  std::vector<size_t> jobs;          // the member runs while all of these jobs run
+  std::optional<size_t> report_job;  // the job whose report gets the achieved share
+};
+
+class Supervisor {
+ public:
+  Supervisor(std::vector<SupervisedJob>& jobs, bool watch);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // A set of siblings to measure (only sets where shares were asked for).
+  void add_share_set(std::vector<ShareMember> members);
+  // Registers a job that was just launched (its slot's process is set).
+  void started(size_t job);
+  // Runs until every started job has ended, then fills achieved shares into the reports.
+  void run();
+
+ private:
+  struct ShareSet {
+    std::vector<ShareMember> members;
+    ShareWindow window;
+  };
+
+  void add_fd(int fd, uint32_t kind, size_t job);
+  void remove_fd(int fd);
+  void on_signal();
+  void on_timer(Clock::time_point now);
+  void on_pid1_exit(size_t job);
+  void on_channel(size_t job);
+  void arm_timer(Clock::time_point now);
+  void sample_shares(std::optional<size_t> stopping_job);
+  bool member_running(const ShareMember& member) const;
+  void print_watch();
+  void kill_everything();
+
+  std::vector<SupervisedJob>& jobs_;
+  std::vector<ShareSet> share_sets_;
+  bool watch_;
+  UniqueFd epoll_, signals_, timer_;
+  size_t running_ = 0;
+  int terminating_signals_ = 0;
+  std::optional<Clock::time_point> next_sample_, next_watch_;
+  std::vector<uint64_t> watch_cpu_;  // CPU per job at the last --watch line
+};
+
+}  // namespace sandbox
