@@ -1,0 +1,317 @@
+// Host discovery, placement, teardown and stale collection on the real kernel.
+#include <linux/sched.h>
+#include <sys/syscall.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "support.hpp"
+
+namespace cgroup::testing {
+namespace {
+
+using std::chrono::seconds;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Our cgroup in the hierarchy whose /proc/self/cgroup line names `controllers` ("" for v2).
+std::string proc_self_cgroup(pid_t pid, const std::string& controllers) {
+  std::istringstream in(read_text("/proc/" + std::to_string(pid) + "/cgroup"));
+  for (std::string line; std::getline(in, line);) {
+    const size_t first = line.find(':'), second = line.find(':', first + 1);
+    std::istringstream names(line.substr(first + 1, second - first - 1));
+    for (std::string name; std::getline(names, name, ',');) {
+      if (name == controllers) {
+        return line.substr(second + 1);
+      }
+    }
+    if (controllers.empty() && second == first + 1) {
+      return line.substr(second + 1);
+    }
+  }
+  return "";
+}
+
+bool procs_contain(const std::string& dir, pid_t pid) {
+  std::istringstream in(read_text(dir + "/cgroup.procs"));
+  for (pid_t listed; in >> listed;) {
+    if (listed == pid) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(CgroupHost, DetectFindsOurCgroupInEveryUsableHierarchy) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  ASSERT_FALSE(host.controllers.empty());
+  for (const auto& [name, controller] : host.controllers) {
+    if (!controller.usable) {
+      EXPECT_FALSE(controller.why_not.empty()) << name << " is unusable without a reason";
+      continue;
+    }
+    EXPECT_TRUE(exists(controller.mount + controller.our_path)) << name;
+    const std::string ours = proc_self_cgroup(getpid(), controller.version == 1 ? name : "");
+    EXPECT_TRUE(ours.ends_with(controller.our_path)) << name << ": " << ours;
+  }
+  if (host.layout != Layout::legacy) {
+    EXPECT_TRUE(exists(host.unified_mount + "/cgroup.controllers"));
+  }
+  EXPECT_TRUE(host.has("memory") && host.has("pids") && host.has("cpu"))
+      << "the sandbox needs memory, pids and cpu on every supported host";
+}
+
+TEST(CgroupHost, AttachPlacesAProcessInEveryHierarchy) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  auto run = Group::create_run(host, "attach-test");
+  auto job = run->create_child("job", Limits{});
+  Child child([] {
+    pause();
+    return 0;
+  });
+  job->attach(child.pid());
+  for (const auto& [key, path] : job->paths()) {
+    const std::string in = proc_self_cgroup(child.pid(), key == "unified" ? "" : key);
+    EXPECT_TRUE(in.ends_with(path)) << key << ": " << in << " is not " << path;
+  }
+  EXPECT_FALSE(job->empty());
+  EXPECT_EQ(job->usage().pids_current, host.has("pids") ? 1u : 0u);
+}
+
+TEST(CgroupHost, CloneIntoCgroupPlacesTheChildInTheV2Group) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  if (host.unified_mount.empty()) {
+    GTEST_SKIP() << "no cgroup2 mount (pure v1)";
+  }
+  auto run = Group::create_run(host, "clone-test");
+  auto job = run->create_child("job", Limits{});
+  ASSERT_GE(job->clone_into_fd(), 0);
+  EXPECT_EQ(job->clone_into_is_complete(), host.layout == Layout::unified);
+
+  clone_args args{};
+  args.flags = CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(job->clone_into_fd());
+  const long pid = syscall(SYS_clone3, &args, sizeof args);
+  ASSERT_GE(pid, 0) << std::strerror(errno);
+  if (pid == 0) {
+    pause();
+    _exit(0);
+  }
+  const std::string in = proc_self_cgroup(static_cast<pid_t>(pid), "");
+  kill(static_cast<pid_t>(pid), SIGKILL);
+  waitpid(static_cast<pid_t>(pid), nullptr, 0);
+  EXPECT_EQ(in, job->paths().at("unified"));
+}
+
+TEST(CgroupHost, RunGroupIsNamedForItsOwnerBelowOurCgroup) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  auto run = Group::create_run(host, "name-test");
+  EXPECT_TRUE(run->name().starts_with("sb-" + std::to_string(getpid()) + "-"));
+  EXPECT_TRUE(run->name().ends_with("-name-test"));
+  for (const auto& [key, path] : run->paths()) {
+    const std::string ours =
+        key == "unified" ? host.unified_path : host.controllers.at(key).our_path;
+    EXPECT_EQ(path, (ours == "/" ? "" : ours) + "/" + run->name()) << key;
+  }
+  EXPECT_THROW(Group::create_run(host, "bad/name"), Error);
+  EXPECT_THROW(run->create_child("..", Limits{}), Error);
+}
+
+TEST(CgroupHost, ParentOverridePlacesTheRunGroupThere) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  auto pool = Group::create_run(host, "pool");
+  auto run = Group::create_run(host, "inner", pool->name());  // relative: below our cgroup
+  for (const auto& [key, path] : run->paths()) {
+    EXPECT_EQ(path, pool->paths().at(key) + "/" + run->name()) << key;
+  }
+  EXPECT_THROW(Group::create_run(host, "orphan", "no-such-parent"), Error);
+}
+
+TEST(CgroupHost, TeardownKillsEverythingAndLeavesNoDirectory) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  auto run = Group::create_run(host, "teardown-test");
+  auto job = run->create_child("job", Limits{});
+  auto nested = job->create_child("nested", Limits{});
+  std::vector<std::string> dirs = directories(host, *run);
+
+  // A sleeper, and a daemon that left its parent (setsid, double fork) and tells us its pid.
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  Child sleeper([] {
+    alarm(60);
+    pause();
+    return 0;
+  });
+  Child daemonizer([&] {
+    close(report[0]);
+    if (fork() == 0) {
+      setsid();
+      if (fork() == 0) {
+        const pid_t self = getpid();
+        alarm(60);
+        if (write(report[1], &self, sizeof self) != sizeof self) {
+          _exit(1);
+        }
+        pause();
+      }
+      _exit(0);
+    }
+    return 0;
+  });
+  job->attach(sleeper.pid());
+  nested->attach(daemonizer.pid());
+  sleeper.release();
+  daemonizer.release();
+  close(report[1]);
+  pid_t daemon = 0;
+  ASSERT_EQ(read(report[0], &daemon, sizeof daemon), static_cast<ssize_t>(sizeof daemon));
+  close(report[0]);
+  ASSERT_TRUE(daemonizer.wait(seconds(10)));
+  for (const std::string& dir : directories(host, *nested)) {
+    EXPECT_TRUE(procs_contain(dir, daemon)) << "the daemon escaped its group before teardown";
+  }
+
+  run.reset();  // the parent goes first: it must take its children with it
+  for (const std::string& dir : dirs) {
+    EXPECT_FALSE(exists(dir)) << dir << " was left behind";
+  }
+  EXPECT_TRUE(wait_dead(sleeper.pid(), seconds(5)));
+  EXPECT_TRUE(wait_dead(daemon, seconds(5))) << "the daemonised grandchild survived";
+  nested.reset();  // children whose directories are gone already: quiet no-ops
+  job.reset();
+}
+
+TEST(CgroupHost, KillAllEmptiesTheGroupAndKeepsIt) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  auto run = Group::create_run(host, "kill-test");
+  auto job = run->create_child("job", Limits{});
+  Child forker([] {
+    alarm(60);
+    for (int i = 0; i < 4; ++i) {
+      if (fork() == 0) {
+        alarm(60);
+        pause();
+        _exit(0);
+      }
+    }
+    pause();
+    return 0;
+  });
+  job->attach(forker.pid());
+  forker.release();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(job->empty());
+  job->kill_all();
+  EXPECT_TRUE(job->empty());
+  const auto status = forker.wait(seconds(5));
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
+  for (const std::string& dir : directories(host, *job)) {
+    EXPECT_TRUE(exists(dir)) << "kill_all must not remove the group";
+  }
+}
+
+// Removes whatever stale groups a failed test left; collect_stale is what is under test.
+struct StaleSweep {
+  ~StaleSweep() {
+    try {
+      collect_stale(detect());
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << error.what();
+    }
+  }
+};
+
+TEST(CgroupHost, CollectStaleRemovesGroupsOfAKilledSupervisor) {
+  SKIP_UNLESS_ROOT();
+  StaleSweep sweep;
+  const Host host = detect();
+
+  // The supervisor creates a run group with a job holding a sleeper, reports the directories and
+  // waits to be SIGKILLed, so its Group destructors never run.
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  Child supervisor([&] {
+    close(report[0]);
+    try {
+      auto run = Group::create_run(detect(), "stale-test");
+      auto job = run->create_child("job", Limits{});
+      const pid_t sleeper = fork();
+      if (sleeper == 0) {
+        alarm(60);
+        pause();
+        _exit(0);
+      }
+      job->attach(sleeper);
+      std::string text = std::to_string(sleeper) + "\n";
+      for (const std::string& dir : directories(host, *run)) {
+        text += dir + "\n";
+      }
+      if (write(report[1], text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        return 1;
+      }
+      close(report[1]);
+      alarm(60);
+      pause();
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "supervisor: %s\n", error.what());
+    }
+    return 1;
+  });
+  supervisor.release();
+  close(report[1]);
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = read(report[0], buffer, sizeof buffer)) > 0;) {
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.ends_with("\n") && text.find("sb-") != std::string::npos) {
+      break;
+    }
+  }
+  close(report[0]);
+  std::istringstream lines(text);
+  pid_t sleeper = 0;
+  lines >> sleeper;
+  std::vector<std::string> dirs;
+  for (std::string dir; lines >> dir;) {
+    dirs.push_back(dir);
+  }
+  ASSERT_GT(sleeper, 0);
+  ASSERT_FALSE(dirs.empty());
+
+  // A live supervisor's groups are not stale.
+  for (const std::string& removed : collect_stale(host)) {
+    EXPECT_EQ(std::find(dirs.begin(), dirs.end(), removed), dirs.end()) << removed;
+  }
+  for (const std::string& dir : dirs) {
+    ASSERT_TRUE(exists(dir)) << dir;
+  }
+
+  kill(supervisor.pid(), SIGKILL);
+  ASSERT_TRUE(supervisor.wait(seconds(5)));  // reaped: its pid no longer names it
+  EXPECT_FALSE(dead(sleeper)) << "the job outlives its supervisor until collected";
+
+  const std::vector<std::string> removed = collect_stale(host);
+  for (const std::string& dir : dirs) {
+    EXPECT_NE(std::find(removed.begin(), removed.end(), dir), removed.end()) << dir;
+    EXPECT_FALSE(exists(dir)) << dir;
+  }
+  EXPECT_TRUE(wait_dead(sleeper, seconds(5)));
+}
+
+}  // namespace
+}  // namespace cgroup::testing

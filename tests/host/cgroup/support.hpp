@@ -1,0 +1,139 @@
+// Fixtures for the cgroup host tests: children that wait to be placed in a group before running,
+// and checks on the directories a group leaves behind.
+#pragma once
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cgroup/cgroup.hpp"
+
+namespace cgroup::testing {
+
+// A forked child that blocks until release(), so that the parent can attach() it to a group
+// first. The destructor SIGKILLs and reaps it if it is still there, whatever the test did.
+class Child {
+ public:
+  explicit Child(std::function<int()> body) {
+    int gate[2];
+    if (::pipe2(gate, O_CLOEXEC) != 0) {
+      throw std::runtime_error("pipe2 failed");
+    }
+    pid_ = ::fork();
+    if (pid_ < 0) {
+      throw std::runtime_error("fork failed");
+    }
+    if (pid_ == 0) {
+      ::close(gate[1]);
+      char byte;
+      if (::read(gate[0], &byte, 1) != 1) {
+        ::_exit(121);  // the parent went away before releasing us
+      }
+      ::close(gate[0]);
+      ::_exit(body());
+    }
+    ::close(gate[0]);
+    gate_ = gate[1];
+  }
+  ~Child() {
+    if (gate_ >= 0) {
+      ::close(gate_);
+    }
+    if (pid_ > 0 && !status_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+
+  void release() {
+    const char byte = 1;
+    ASSERT_EQ(::write(gate_, &byte, 1), 1);
+    ::close(gate_);
+    gate_ = -1;
+  }
+
+  // Waits until the child ends, at most `timeout`; then kills it (and fails the wait).
+  std::optional<int> wait(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        status_ = status;
+        return status_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int gate_ = -1;
+  std::optional<int> status_;
+};
+
+// The group's directories as absolute paths, one per hierarchy.
+inline std::vector<std::string> directories(const Host& host, const Group& group) {
+  std::vector<std::string> result;
+  for (const auto& [key, path] : group.paths()) {
+    const std::string mount =
+        key == "unified" ? host.unified_mount : host.controllers.at(key).mount;
+    const std::string full = mount + path;
+    if (std::find(result.begin(), result.end(), full) == result.end()) {
+      result.push_back(full);
+    }
+  }
+  return result;
+}
+
+inline bool exists(const std::string& path) {
+  return ::access(path.c_str(), F_OK) == 0;
+}
+
+// A process that has ended: gone, or a zombie waiting for a parent that is not us.
+inline bool dead(pid_t pid) {
+  char state = 0;
+  const std::string stat = "/proc/" + std::to_string(pid) + "/stat";
+  if (FILE* file = std::fopen(stat.c_str(), "r")) {
+    const int fields = std::fscanf(file, "%*d (%*[^)]) %c", &state);
+    std::fclose(file);
+    return fields == 1 && (state == 'Z' || state == 'X');
+  }
+  return true;
+}
+
+inline bool wait_dead(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!dead(pid)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// Root and a writable cgroup tree are needed; every host test starts with this.
+#define SKIP_UNLESS_ROOT()                            \
+  do {                                                \
+    if (::geteuid() != 0) {                           \
+      GTEST_SKIP() << "needs root to create cgroups"; \
+    }                                                 \
+  } while (0)
+
+}  // namespace cgroup::testing
