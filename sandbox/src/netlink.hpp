@@ -85,8 +85,8 @@ constexpr uint32_t tc_handle(uint32_t major, uint32_t minor) {
 inline constexpr uint32_t tc_root = 0xFFFFFFFFu;
 inline constexpr uint32_t tc_ingress = 0xFFFFFFF1u;
 
-// Root HTB qdisc with `handle`; unclassified traffic bypasses the classes (defcls 0).
-void add_htb_qdisc(Socket& sock, int ifindex, uint32_t handle);
+// Root HTB qdisc with `handle`; unclassified traffic goes to class <major>:<default_minor>.
+void add_htb_qdisc(Socket& sock, int ifindex, uint32_t handle, uint32_t default_minor);
 // An HTB class; rates in bits per second, quantum in bytes (0: the kernel's default).
 void add_htb_class(Socket& sock, int ifindex, uint32_t parent, uint32_t classid, uint64_t rate_bps,
                    uint64_t ceil_bps, uint32_t quantum);

@@ -49,9 +49,10 @@ uint64_t bytes_per_second(uint64_t bps) {
 
 }  // namespace
 
-void add_htb_qdisc(Socket& sock, int ifindex, uint32_t handle) {
+void add_htb_qdisc(Socket& sock, int ifindex, uint32_t handle, uint32_t default_minor) {
   auto qdisc = allocate<QdiscPtr>(rtnl_qdisc_alloc);
   prepare(qdisc.get(), ifindex, tc_root, handle, "htb");
+  check(rtnl_htb_set_defcls(qdisc.get(), default_minor), "set the default class of an htb qdisc");
   check(rtnl_qdisc_add(sock.get(), qdisc.get(), NLM_F_CREATE | NLM_F_EXCL),
         "add htb qdisc " + handle_text(handle) + on_link(ifindex));
 }
