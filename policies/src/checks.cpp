@@ -79,11 +79,7 @@ void check_limits(Reader& reader, const Policy& policy, size_t index) {
 void check_job_command(Reader& reader, const Policy& policy, size_t index) {
   const Job& job = policy.jobs[index];
   std::string path = "jobs[" + std::to_string(index) + "].command";
-  if (!reader.written(path)) return;  // "missing key" is already reported
-  if (job.command.empty()) {
-    fail(reader, path, "empty command: give at least the program, e.g. [make, -j2]");
-    return;
-  }
+  if (job.command.empty()) return;  // missing or empty: reported while reading
   if (auto problem = check_command(job.command, job.settings); !problem.empty()) {
     fail(reader, path + "[0]", problem);
   }

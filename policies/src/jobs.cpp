@@ -117,7 +117,15 @@ std::optional<Job> read_job(Reader& reader, const YAML::Node& node, const std::s
       }
     } else if (key == "command") {
       has_command = true;
-      if (auto command = reader.string_list(value, at)) job.command = std::move(*command);
+      auto command = reader.string_list(value, at);
+      if (!command) return;
+      if (command->empty()) {
+        reader.error(value, at, "empty command: give at least the program, e.g. [make, -j2]");
+      } else if (command->front().empty()) {
+        reader.error(reader.location(item_path(at, 0)), item_path(at, 0),
+                     "the program name is empty");
+      }
+      job.command = std::move(*command);
     } else if (key == "tenant") {
       auto tenant = reader.string(value, at);
       if (!tenant) return;

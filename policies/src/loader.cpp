@@ -36,19 +36,25 @@ std::string name_from_file(const std::string& file) {
   return name.empty() ? "policy" : name;
 }
 
-std::vector<YAML::Node> parse(Reader& reader, const std::string& yaml) {
+// The document's tree, or nullopt after reporting why there is none.
+std::optional<YAML::Node> parse(Reader& reader, const std::string& yaml) {
   try {
-    return YAML::LoadAll(yaml);
+    if (auto problem = detail::prescan(yaml)) {
+      reader.error(reader.at(problem->where), "", problem->message);
+      return std::nullopt;
+    }
+    return YAML::Load(yaml);
   } catch (const YAML::Exception& e) {
     // yaml-cpp's messages are lower-case phrases such as "end of map not found".
     reader.error(reader.at(e.mark), "", "YAML syntax: " + e.msg);
   }
-  return {};
+  return std::nullopt;
 }
 
-void read_version(Reader& reader, const YAML::Node* node, Policy& policy) {
+void read_version(Reader& reader, const YAML::Node& root, const YAML::Node* node,
+                  Policy& policy) {
   if (node == nullptr) {
-    reader.error(reader.location(""), "version", "missing key 'version' (write version: 1)");
+    reader.error(root, "version", "missing key 'version' (write version: 1)");
     return;
   }
   auto text = node->IsScalar() ? node->Scalar() : "";
@@ -75,7 +81,7 @@ Policy read_policy(Reader& reader, const YAML::Node& root, const std::string& fi
     return found == top.end() ? nullptr : &found->second;
   };
   // Keys are read in a fixed order, whatever order the file has: jobs need tenants and defaults.
-  read_version(reader, find("version"), policy);
+  read_version(reader, root, find("version"), policy);
 
   policy.name = name_from_file(file);
   if (const auto* node = find("name")) {
@@ -163,31 +169,26 @@ LoadResult load(const std::string& yaml, const std::string& file) {
   };
   if (yaml.size() > detail::max_policy_bytes) {
     reader.error(SourceLocation{file, 0, 0}, "",
-                 "too large (" + std::to_string(yaml.size()) + " bytes; a policy may have at most " +
-                     std::to_string(detail::max_policy_bytes) + ")");
+                 "larger than the " + std::to_string(detail::max_policy_bytes) +
+                     " bytes a policy may have: not a policy");
     return finish(std::nullopt);
   }
-  auto documents = parse(reader, yaml);
-  if (reader.failed()) return finish(std::nullopt);
-  if (documents.size() > 1) {
-    reader.error(documents[1], "", "more than one YAML document: a policy file holds one");
-    return finish(std::nullopt);
-  }
-  if (documents.empty() || documents[0].IsNull()) {
+  auto root = parse(reader, yaml);
+  if (!root) return finish(std::nullopt);
+  if (root->IsNull()) {
     reader.error(SourceLocation{file, 0, 0}, "", "empty policy: expected version: 1 and jobs:");
     return finish(std::nullopt);
   }
-  if (auto problem = detail::check_shape(documents[0])) {
+  if (auto problem = detail::check_shape(*root)) {
     reader.error(reader.at(problem->where), "", problem->message);
     return finish(std::nullopt);
   }
-  if (!documents[0].IsMap()) {
-    reader.error(documents[0], "",
-                 "a policy is a map with version:, jobs: and so on, got " +
-                     detail::describe(documents[0]));
+  if (!root->IsMap()) {
+    reader.error(*root, "",
+                 "a policy is a map with version:, jobs: and so on, got " + detail::describe(*root));
     return finish(std::nullopt);
   }
-  Policy policy = read_policy(reader, documents[0], file);
+  Policy policy = read_policy(reader, *root, file);
   if (!reader.failed()) detail::check_policy(reader, policy);
   policy.locations = reader.locations();
   return finish(std::move(policy));

@@ -73,7 +73,12 @@ void Reader::error(const SourceLocation& where, const std::string& path,
     }
     return;
   }
-  diagnostics_.push_back({where, path, message});
+  // A mistake in `defaults:` shows up in every job that inherits it; say it once.
+  bool repeated = std::any_of(diagnostics_.begin(), diagnostics_.end(), [&](const Diagnostic& d) {
+    return d.key == path && d.message == message && d.where.line == where.line &&
+           d.where.column == where.column;
+  });
+  if (!repeated) diagnostics_.push_back({where, path, message});
 }
 
 std::vector<Diagnostic> Reader::take_diagnostics() {

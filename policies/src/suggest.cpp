@@ -33,7 +33,8 @@ std::optional<std::string> closest(std::string_view word,
   size_t best_distance = allowed + 1;
   for (auto candidate : candidates) {
     size_t distance = edit_distance(word, candidate);
-    if (distance < best_distance) {
+    // Replacing every letter of the word is not a typo ("b" is not a misspelt "a").
+    if (distance < best_distance && distance < word.size()) {
       best_distance = distance;
       best = std::string(candidate);
     }
