@@ -69,7 +69,7 @@ LaunchedJob launch_job(const LaunchSpec& spec, const policies::Job& job, cgroup:
   channel.write.reset();
 
   if (spec.user_mapping) write_user_mapping(child.pid, *spec.user_mapping);
-  if (!group.clone_into_is_complete()) group.attach(child.pid);
+  if (spec.cgroup_join && spec.cgroup_join->parent_attaches) group.attach(child.pid);
   std::optional<net::JobLink> link;
   if (network && spec.has(Namespace::net) &&
       spec.settings->network.mode == policies::Network::Mode::bridged) {

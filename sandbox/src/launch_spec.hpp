@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroup_join.hpp"
 #include "identity.hpp"
 #include "policies/policy.hpp"
 #include "rlimits.hpp"
@@ -32,6 +33,7 @@ struct LaunchSpec {
   std::vector<std::string> exec_candidates;
   std::vector<RlimitSetting> rlimits;
   JobStdio stdio;
+  const CgroupJoin* cgroup_join = nullptr;  // v1 hierarchies pid 1 joins itself
   bool take_terminal = false;  // stdin is our controlling tty: make the job its foreground group
 
   bool has(policies::Namespace ns) const { return settings->namespaces.contains(ns); }

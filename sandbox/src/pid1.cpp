@@ -115,9 +115,17 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
     for (int fd : {spec.stdio.in, spec.stdio.out, spec.stdio.err}) {
       if (fd >= 0) keep.push_back(fd);
     }
+    if (spec.cgroup_join) {
+      for (const auto& tasks : spec.cgroup_join->tasks) keep.push_back(tasks.fd.get());
+    }
     close_other_fds(keep);
     const Release release = wait_for_release(sync);
     close(sync);
+    // Before anything else: nothing of the job may run outside its cgroup.
+    if (spec.cgroup_join) {
+      join_cgroups(*spec.cgroup_join);
+      for (const auto& tasks : spec.cgroup_join->tasks) close(tasks.fd.get());
+    }
     if (!spec.has(Namespace::pid)) {
       // No pid namespace: be the subreaper of the job's orphans instead of the host's init.
       check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");

@@ -252,6 +252,11 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
 
     slot.started = Clock::now();
     try {
+      CgroupJoin join;
+      if (!slot.group->clone_into_is_complete()) {
+        join = prepare_cgroup_join(host, *slot.group);
+        spec.cgroup_join = &join;
+      }
       slot.process = launch_job(spec, job, *slot.group, network.get());
     } catch (const std::exception& e) {
       const auto* error = dynamic_cast<const Error*>(&e);
