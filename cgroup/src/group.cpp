@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "cgroup/parse.hpp"
+#include "delegation.hpp"
 #include "hierarchies.hpp"
 #include "impl.hpp"
 #include "libcgroup.hpp"
@@ -15,9 +16,6 @@
 namespace cgroup {
 
 namespace {
-
-// The leaf this process moves into when our own v2 cgroup must give up its processes.
-constexpr const char* kSupervisorLeaf = "supervisor";
 
 std::string trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
@@ -29,51 +27,6 @@ std::string trim(std::string text) {
 void check_name(const std::string& name) {
   if (!parse::valid_group_name(name)) {
     throw Error("invalid cgroup name '" + name + "' (one component of letters, digits, . _ -)");
-  }
-}
-
-// Enables `controllers` for the children of the v2 group `dir` (those not enabled yet). Returns 0
-// or the errno of the write (EBUSY: the group has processes, the "no internal processes" rule).
-int enable_controllers(int dir, const std::string& where,
-                       const std::vector<std::string>& controllers) {
-  const std::string current = fs::read_at(dir, "cgroup.subtree_control", where);
-  std::string request;
-  for (const std::string& controller : controllers) {
-    if (!parse::contains_word(current, controller)) {
-      request += (request.empty() ? "+" : " +") + controller;
-    }
-  }
-  return request.empty() ? 0 : fs::try_write_at(dir, "cgroup.subtree_control", request);
-}
-
-[[noreturn]] void throw_enable_failed(const std::string& where, int err) {
-  if (err == EBUSY) {
-    throw Error("enable controllers in " + where +
-                "/cgroup.subtree_control: the group has processes of its own (cgroup v2 allows "
-                "controllers for children only in groups without processes)");
-  }
-  fs::throw_errno("enable controllers in " + where + "/cgroup.subtree_control", err);
-}
-
-// Our own v2 cgroup must distribute controllers to run groups. If it holds processes (us), move
-// this process into a leaf `<our cgroup>/supervisor` and retry.
-void enable_in_our_cgroup(int dir, const std::string& where,
-                          const std::vector<std::string>& controllers) {
-  int err = enable_controllers(dir, where, controllers);
-  if (err != EBUSY) {
-    if (err != 0) {
-      throw_enable_failed(where, err);
-    }
-    return;
-  }
-  if (::mkdirat(dir, kSupervisorLeaf, 0755) != 0 && errno != EEXIST) {
-    fs::throw_errno("mkdir " + where + "/" + kSupervisorLeaf);
-  }
-  fs::Fd leaf = fs::open_dir(where + "/" + kSupervisorLeaf);
-  fs::write_at(leaf.get(), "cgroup.procs", std::to_string(::getpid()),
-               where + "/" + kSupervisorLeaf);
-  if (err = enable_controllers(dir, where, controllers); err != 0) {
-    throw_enable_failed(where, err);
   }
 }
 
@@ -152,10 +105,11 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const std::string& na
   impl->host = std::make_shared<const Host>(host);
 
   for (const Hierarchy& hierarchy : hierarchies(host)) {
-    std::string parent = hierarchy.our_path;
+    const std::string ours = run_parent(hierarchy);
+    std::string parent = ours;
     if (parent_override) {
-      parent = parent_override->starts_with("/") ? *parent_override
-                                                 : join_path(hierarchy.our_path, *parent_override);
+      parent =
+          parent_override->starts_with("/") ? *parent_override : join_path(ours, *parent_override);
     }
     const std::string parent_full = hierarchy.mount + parent;
     const fs::Fd parent_fd = fs::open_dir(parent_full);
@@ -165,7 +119,8 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const std::string& na
           throw_enable_failed(parent_full, err);
         }
       } else {
-        enable_in_our_cgroup(parent_fd.get(), parent_full, hierarchy.controllers);
+        acquire_our_cgroup(parent_full, hierarchy.controllers);
+        impl->holds_our_cgroup = true;
       }
     }
     if (fs::exists_at(parent_fd.get(), dir_name)) {

@@ -51,4 +51,16 @@ std::vector<Hierarchy> hierarchies(const Host& host) {
   return result;
 }
 
+std::string run_parent(const Hierarchy& hierarchy) {
+  const std::string& our_path = hierarchy.our_path;
+  if (hierarchy.version != 2) {
+    return our_path;
+  }
+  const std::string suffix = std::string("/") + kSupervisorLeaf;
+  if (our_path.size() > suffix.size() && our_path.ends_with(suffix)) {
+    return our_path.substr(0, our_path.size() - suffix.size());
+  }
+  return our_path == suffix ? "/" : our_path;
+}
+
 }  // namespace cgroup

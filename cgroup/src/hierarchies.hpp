@@ -19,4 +19,11 @@ struct Hierarchy {
 
 std::vector<Hierarchy> hierarchies(const Host& host);
 
+// The leaf a process moves into when its own v2 cgroup must give up its processes.
+inline constexpr const char* kSupervisorLeaf = "supervisor";
+
+// Where run groups go by default: our cgroup, or on v2 its parent once we moved into the supervisor
+// leaf (then /proc/self/cgroup names the leaf, which can hold no groups of its own).
+std::string run_parent(const Hierarchy& hierarchy);
+
 }  // namespace cgroup

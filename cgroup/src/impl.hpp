@@ -30,6 +30,7 @@ struct Group::Impl {
   std::shared_ptr<const Host> host;
   std::vector<Dir> dirs;             // in creation order; removed in reverse
   bool subtree_enabled = false;      // v2: controllers enabled for children, so no processes here
+  bool holds_our_cgroup = false;     // a run group in our own v2 cgroup (see delegation.hpp)
   uint64_t sampled_pids_peak = 0;    // by sample(), for kernels without pids.peak
   uint64_t sampled_memory_peak = 0;  // by sample(), for kernels without memory.peak
 

@@ -16,21 +16,9 @@ namespace cgroup {
 
 namespace {
 
-constexpr const char* kSupervisorSuffix = "/supervisor";
-
 bool owner_alive(const parse::RunGroupOwner& owner) {
   const auto starttime = process_starttime(owner.pid);
   return starttime && *starttime == owner.starttime;
-}
-
-// Where run groups are created: our cgroup, or its parent once we moved into the supervisor leaf.
-std::string run_parent(const std::string& our_path) {
-  const std::string suffix = kSupervisorSuffix;
-  if (our_path.size() > suffix.size() && our_path.ends_with(suffix)) {
-    const std::string parent = our_path.substr(0, our_path.size() - suffix.size());
-    return parent.empty() ? "/" : parent;
-  }
-  return our_path;
 }
 
 }  // namespace
@@ -39,7 +27,7 @@ std::vector<std::string> collect_stale(const Host& host) {
   // Each stale run group, by directory name, with its directory in every hierarchy.
   std::map<std::string, std::unique_ptr<Group::Impl>> stale;
   for (const Hierarchy& hierarchy : hierarchies(host)) {
-    const std::string parent = run_parent(hierarchy.our_path);
+    const std::string parent = run_parent(hierarchy);
     for (const std::string& name : fs::subdirectories(hierarchy.mount + parent)) {
       const auto owner = parse::run_group_owner(name);
       if (!owner || owner_alive(*owner)) {
@@ -62,6 +50,18 @@ std::vector<std::string> collect_stale(const Host& host) {
 
   std::vector<std::string> removed;
   std::string failures;
+  // A supervisor leaf whose processes are all gone (its owner was killed before it could move back
+  // out): rmdir fails with EBUSY while anyone is still in it, so a live one is never removed.
+  for (const Hierarchy& hierarchy : hierarchies(host)) {
+    if (hierarchy.version != 2 || hierarchy.controllers.empty()) {
+      continue;
+    }
+    const std::string parent = run_parent(hierarchy);
+    const std::string leaf = join_path(parent, kSupervisorLeaf);
+    if (hierarchy.our_path != leaf && ::rmdir((hierarchy.mount + leaf).c_str()) == 0) {
+      removed.push_back(hierarchy.mount + leaf);
+    }
+  }
   for (auto& [name, group] : stale) {
     std::vector<std::string> fulls;
     for (const Dir& dir : group->dirs) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cgroup/parse.hpp"
+#include "delegation.hpp"
 #include "impl.hpp"
 
 namespace cgroup {
@@ -205,6 +206,9 @@ void Group::Impl::remove(Clock::time_point deadline) {
 
 Group::Impl::~Impl() {
   if (dirs.empty()) {
+    if (holds_our_cgroup) {
+      release_our_cgroup();
+    }
     return;
   }
   const auto deadline = Clock::now() + kTeardownTimeout;
@@ -217,6 +221,9 @@ Group::Impl::~Impl() {
     remove(deadline);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "sandbox: cgroup teardown: %s\n", error.what());
+  }
+  if (holds_our_cgroup) {
+    release_our_cgroup();
   }
 }
 
