@@ -79,7 +79,8 @@ TEST(CgroupHost, AttachPlacesAProcessInEveryHierarchy) {
   });
   job->attach(child.pid());
   for (const auto& [key, path] : job->paths()) {
-    const std::string in = proc_self_cgroup(child.pid(), key == "unified" ? "" : key);
+    const bool v2 = key == "unified" || host.controllers.at(key).version == 2;
+    const std::string in = proc_self_cgroup(child.pid(), v2 ? "" : key);
     EXPECT_TRUE(in.ends_with(path)) << key << ": " << in << " is not " << path;
   }
   EXPECT_FALSE(job->empty());
@@ -120,9 +121,12 @@ TEST(CgroupHost, RunGroupIsNamedForItsOwnerBelowOurCgroup) {
   EXPECT_TRUE(run->name().starts_with("sb-" + std::to_string(getpid()) + "-"));
   EXPECT_TRUE(run->name().ends_with("-name-test"));
   for (const auto& [key, path] : run->paths()) {
-    const std::string ours =
-        key == "unified" ? host.unified_path : host.controllers.at(key).our_path;
-    EXPECT_EQ(path, (ours == "/" ? "" : ours) + "/" + run->name()) << key;
+    const bool v2 = key == "unified" || host.controllers.at(key).version == 2;
+    std::string ours = v2 ? host.unified_path : host.controllers.at(key).our_path;
+    if (v2 && ours.ends_with("/supervisor")) {
+      ours.resize(ours.size() - std::string("/supervisor").size());  // run groups go beside it
+    }
+    EXPECT_EQ(path, (ours == "/" || ours.empty() ? "" : ours) + "/" + run->name()) << key;
   }
   EXPECT_THROW(Group::create_run(host, "bad/name"), Error);
   EXPECT_THROW(run->create_child("..", Limits{}), Error);
@@ -143,8 +147,10 @@ TEST(CgroupHost, TeardownKillsEverythingAndLeavesNoDirectory) {
   SKIP_UNLESS_ROOT();
   const Host host = detect();
   auto run = Group::create_run(host, "teardown-test");
+  // Processes only in leaves: v2 groups with children cannot hold processes.
   auto job = run->create_child("job", Limits{});
-  auto nested = job->create_child("nested", Limits{});
+  auto tenant = run->create_child("tenant", Limits{});
+  auto nested = tenant->create_child("nested", Limits{});
   std::vector<std::string> dirs = directories(host, *run);
 
   // A sleeper, and a daemon that left its parent (setsid, double fork) and tells us its pid.
@@ -191,6 +197,7 @@ TEST(CgroupHost, TeardownKillsEverythingAndLeavesNoDirectory) {
   EXPECT_TRUE(wait_dead(sleeper.pid(), seconds(5)));
   EXPECT_TRUE(wait_dead(daemon, seconds(5))) << "the daemonised grandchild survived";
   nested.reset();  // children whose directories are gone already: quiet no-ops
+  tenant.reset();
   job.reset();
 }
 
@@ -311,6 +318,67 @@ TEST(CgroupHost, CollectStaleRemovesGroupsOfAKilledSupervisor) {
     EXPECT_FALSE(exists(dir)) << dir;
   }
   EXPECT_TRUE(wait_dead(sleeper, seconds(5)));
+}
+
+}  // namespace
+}  // namespace cgroup::testing
+
+namespace cgroup::testing {
+namespace {
+
+// This host seen as pure v1: the cgroup2 mount ignored, so teardown has no cgroup.kill and must
+// freeze, SIGKILL and thaw. Skipped where there are no v1 hierarchies (the v2 VM).
+TEST(CgroupLegacyView, TeardownWithoutCgroupKillUsesTheFreezerLoop) {
+  SKIP_UNLESS_ROOT();
+  Host host = detect();
+  std::erase_if(host.controllers, [](const auto& entry) { return entry.second.version == 2; });
+  if (host.controllers.empty() || !host.has("freezer")) {
+    GTEST_SKIP() << "no v1 hierarchies with a freezer here";
+  }
+  host.layout = Layout::legacy;
+  host.unified_mount.clear();
+  host.unified_path.clear();
+
+  auto run = Group::create_run(host, "legacy-test");
+  EXPECT_EQ(run->clone_into_fd(), -1);
+  EXPECT_EQ(run->paths().count("unified"), 0u);
+  const std::vector<std::string> dirs = directories(host, *run);
+
+  // Hoppers: each forks its successor and exits, so their pids change all the time and a plain
+  // read-procs-then-kill loop keeps missing them. Bounded by pids.max and a 30 s lifetime.
+  Limits limits;
+  limits.pids_max = 64;
+  auto job = run->create_child("job", limits);
+  Child bomb([] {
+    alarm(60);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (int i = 0; i < 8; ++i) {
+      if (fork() == 0) {
+        while (std::chrono::steady_clock::now() < end) {
+          if (fork() > 0) {
+            _exit(0);  // the successor goes on; a failed fork (at the limit) tries again
+          }
+        }
+        _exit(0);
+      }
+    }
+    pause();
+    return 0;
+  });
+  job->attach(bomb.pid());
+  bomb.release();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(job->empty());
+
+  const auto start = std::chrono::steady_clock::now();
+  run.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  for (const std::string& dir : dirs) {
+    EXPECT_FALSE(exists(dir)) << dir << " was left behind";
+  }
+  const auto status = bomb.wait(std::chrono::seconds(5));
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFSIGNALED(*status));
 }
 
 }  // namespace

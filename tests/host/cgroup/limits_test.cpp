@@ -88,15 +88,21 @@ TEST_F(CgroupLimits, PidsMaxMakesForkFailWithEagain) {
   limits.pids_max = 8;
   auto job = run_->create_child("job", limits);
 
-  // Forks sleepers until fork fails (at most 64): exits with the number forked, or 200 when fork
-  // failed with anything but EAGAIN.
-  Child child([] {
+  // Forks sleepers until fork fails (at most 64), reports the number forked (-1: fork failed
+  // with anything but EAGAIN) and stays, so that the group is at its peak when sampled.
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  Child child([&] {
     alarm(60);
+    close(report[0]);
     int forked = 0;
     for (; forked < 64; ++forked) {
       const pid_t pid = fork();
       if (pid < 0) {
-        return errno == EAGAIN ? forked : 200;
+        if (errno != EAGAIN) {
+          forked = -1;
+        }
+        break;
       }
       if (pid == 0) {
         alarm(60);
@@ -104,16 +110,23 @@ TEST_F(CgroupLimits, PidsMaxMakesForkFailWithEagain) {
         _exit(0);
       }
     }
-    return forked;
+    if (write(report[1], &forked, sizeof forked) != sizeof forked) {
+      return 1;
+    }
+    pause();
+    return 0;
   });
+  close(report[1]);
   job->attach(child.pid());
   child.release();
-  const auto status = child.wait(seconds(30));
-  ASSERT_TRUE(status);
-  ASSERT_TRUE(WIFEXITED(*status));
-  EXPECT_EQ(WEXITSTATUS(*status), 7) << "8 tasks: the forker and 7 children";
+  int forked = 0;
+  const ssize_t got = read(report[0], &forked, sizeof forked);
+  close(report[0]);
+  ASSERT_EQ(got, static_cast<ssize_t>(sizeof forked));
+  EXPECT_EQ(forked, 7) << "8 tasks: the forker and 7 children (-1: fork failed, not with EAGAIN)";
   job->sample();
   EXPECT_EQ(job->usage().pids_peak, 8u);
+  EXPECT_EQ(job->usage().pids_current, 8u);
 }
 
 TEST_F(CgroupLimits, CpuMaxHalfACpu) {
