@@ -12,6 +12,8 @@ namespace sandbox::mnt {
 UniqueFd new_filesystem(const char* type, const std::vector<Option>& options,
                         unsigned int attributes, const std::string& what) {
   UniqueFd context(check(fsopen(type, FSOPEN_CLOEXEC), what + ": fsopen " + type));
+  // The source shows in mountinfo (and df): name it after the type, as mount(8) users expect.
+  check(fsconfig(context.get(), FSCONFIG_SET_STRING, "source", type, 0), what + ": source");
   for (const auto& option : options) {
     const int rc = option.value.empty()
                        ? fsconfig(context.get(), FSCONFIG_SET_FLAG, option.key.c_str(), nullptr, 0)

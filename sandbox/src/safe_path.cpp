@@ -41,6 +41,12 @@ void create(int dir, const std::string& name, TargetKind kind, const std::string
     rc = openat(dir, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (rc >= 0) close(rc);
   }
+  if (rc < 0 && errno == EACCES) {
+    throw Error(exit_code::setup_failed,
+                "create mount point " + prefix + ": " + errno_text(EACCES) +
+                    " (mount points are created as the job's identity: in a host directory used "
+                    "as root, they must exist already)");
+  }
   if (rc < 0 && errno != EEXIST) throw SystemError("create mount point " + prefix, errno);
 }
 
