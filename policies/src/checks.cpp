@@ -24,7 +24,9 @@ void fail(Reader& reader, const std::string& path, const std::string& message) {
   reader.error(reader.location(path), path, message);
 }
 
-bool has(const JobSettings& settings, Namespace ns) { return settings.namespaces.count(ns) != 0; }
+bool has(const JobSettings& settings, Namespace ns) {
+  return settings.namespaces.count(ns) != 0;
+}
 
 void check_namespaces(Reader& reader, const Policy& policy, size_t index) {
   const JobSettings& settings = policy.jobs[index].settings;
@@ -102,10 +104,12 @@ void check_bridged(Reader& reader, const Policy& policy) {
       const Network& reference = policy.jobs[*first].settings.network;
       const std::string& other = policy.jobs[*first].name;
       if (network.bridge != reference.bridge) {
-        fail(reader, path("network.bridge"), "differs from job '" + other + "': one bridge per run");
+        fail(reader, path("network.bridge"),
+             "differs from job '" + other + "': one bridge per run");
       }
       if (network.subnet != reference.subnet) {
-        fail(reader, path("network.subnet"), "differs from job '" + other + "': one subnet per run");
+        fail(reader, path("network.subnet"),
+             "differs from job '" + other + "': one subnet per run");
       }
       if (network.link_rate_bps != reference.link_rate_bps) {
         fail(reader, path("network.link"),
@@ -182,9 +186,8 @@ void check_shares(Reader& reader, const Policy& policy) {
   std::map<std::string, std::vector<size_t>> groups;  // tenant ("" = top) -> job indexes
   for (size_t i = 0; i < policy.jobs.size(); ++i) groups[policy.jobs[i].tenant].push_back(i);
   auto check = [&](const std::vector<std::pair<const Shares*, std::string>>& members) {
-    for (auto [resource, pick] :
-         {std::pair{"cpu", &Shares::cpu}, std::pair{"io", &Shares::io},
-          std::pair{"net", &Shares::net}}) {
+    for (auto [resource, pick] : {std::pair{"cpu", &Shares::cpu}, std::pair{"io", &Shares::io},
+                                  std::pair{"net", &Shares::net}}) {
       std::vector<Sibling> siblings;
       for (const auto& [shares, path] : members) {
         siblings.push_back({shares->*pick, path + "." + resource});
@@ -223,8 +226,10 @@ void check_collisions(Reader& reader, const Policy& policy) {
     std::string path = "jobs[" + std::to_string(i) + "]";
     if (job.tenant.empty() && tenant_names.count(job.name) != 0) {
       fail(reader, path + ".name",
-           "job '" + job.name + "' is outside any tenant and has a tenant's name; their cgroups "
-           "would collide (give it tenant: " + job.name + ", or rename it)");
+           "job '" + job.name +
+               "' is outside any tenant and has a tenant's name; their cgroups "
+               "would collide (give it tenant: " +
+               job.name + ", or rename it)");
     }
     if (job.output.mode != Output::Mode::file) continue;
     auto [first, inserted] = files.emplace(job.output.path, job.name);

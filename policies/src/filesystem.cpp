@@ -18,8 +18,11 @@ Mount mount_of_kind(Mount::Kind kind) {
   Mount mount;
   mount.kind = kind;
   switch (kind) {
-    case Mount::Kind::bind: break;  // read-only, nosuid, nodev
-    case Mount::Kind::tmpfs: mount.readonly = false; break;
+    case Mount::Kind::bind:
+      break;  // read-only, nosuid, nodev
+    case Mount::Kind::tmpfs:
+      mount.readonly = false;
+      break;
     case Mount::Kind::proc:
       mount.readonly = false;
       mount.noexec = true;
@@ -51,9 +54,9 @@ std::optional<std::string> target_path(Reader& reader, const YAML::Node& node,
 
 // One entry of `mounts:`, e.g. {bind: /usr, readonly: true} or {tmpfs: /tmp, size: 64MiB}.
 std::optional<Mount> read_mount(Reader& reader, const YAML::Node& node, const std::string& path) {
-  static const std::vector<std::string_view> keys{"bind",     "tmpfs",    "proc",  "dev",
-                                                  "to",       "readonly", "optional", "size",
-                                                  "noexec",   "nosuid",   "nodev"};
+  static const std::vector<std::string_view> keys{"bind",   "tmpfs",    "proc",     "dev",
+                                                  "to",     "readonly", "optional", "size",
+                                                  "noexec", "nosuid",   "nodev"};
   static const std::map<std::string, Mount::Kind> kinds{{"bind", Mount::Kind::bind},
                                                         {"tmpfs", Mount::Kind::tmpfs},
                                                         {"proc", Mount::Kind::proc},
@@ -62,20 +65,21 @@ std::optional<Mount> read_mount(Reader& reader, const YAML::Node& node, const st
   std::map<std::string, Written> written;
   std::optional<std::string> kind_key;
   bool ok = true;
-  reader.for_each_entry(node, path, keys, [&](const std::string& key, const YAML::Node& value,
-                                              const std::string& at) {
-    if (kinds.count(key) != 0) {
-      if (kind_key) {
-        reader.error(reader.location(at), at,
-                     "a mount has one kind, but both '" + *kind_key + "' and '" + key +
-                         "' are given");
-        ok = false;
-        return;
-      }
-      kind_key = key;
-    }
-    written[key] = {value, at};
-  });
+  reader.for_each_entry(
+      node, path, keys,
+      [&](const std::string& key, const YAML::Node& value, const std::string& at) {
+        if (kinds.count(key) != 0) {
+          if (kind_key) {
+            reader.error(
+                reader.location(at), at,
+                "a mount has one kind, but both '" + *kind_key + "' and '" + key + "' are given");
+            ok = false;
+            return;
+          }
+          kind_key = key;
+        }
+        written[key] = {value, at};
+      });
   if (!kind_key) {
     if (ok) reader.error(node, path, "a mount needs one of: bind, tmpfs, proc, dev");
     return std::nullopt;
@@ -123,7 +127,8 @@ std::optional<Mount> read_mount(Reader& reader, const YAML::Node& node, const st
   flag("noexec", mount.noexec);
   flag("nosuid", mount.nosuid);
   flag("nodev", mount.nodev);
-  if (auto found = written.find("size"); found != written.end() && !Reader::is_unlimited(found->second.node)) {
+  if (auto found = written.find("size");
+      found != written.end() && !Reader::is_unlimited(found->second.node)) {
     auto bytes = reader.size(found->second.node, found->second.path);
     if (bytes && *bytes < 4096) {
       // The kernel takes size=0 as "no limit", and less than a page is not a file system.
@@ -173,8 +178,8 @@ void apply_filesystem(Reader& reader, const YAML::Node& node, const std::string&
           if (*root == "tmpfs") {
             filesystem.root = *root;
           } else if (auto problem = check_absolute_path(*root, normalized); !problem.empty()) {
-            reader.error(value, at, "root '" + *root + "' must be `tmpfs` or a host directory: " +
-                                        problem);
+            reader.error(value, at,
+                         "root '" + *root + "' must be `tmpfs` or a host directory: " + problem);
           } else {
             filesystem.root = normalized;
           }

@@ -74,7 +74,8 @@ std::optional<ShapeProblem> check_flow_depth(const std::string& yaml) {
       continue;
     }
     switch (state) {
-      case State::comment: break;
+      case State::comment:
+        break;
       case State::single_quoted:
         if (c == '\'') {
           if (i + 1 < yaml.size() && yaml[i + 1] == '\'') {
@@ -109,8 +110,8 @@ std::optional<ShapeProblem> check_flow_depth(const std::string& yaml) {
             where.pos = static_cast<int>(i);
             where.line = line;
             where.column = column;
-            return ShapeProblem{where, "nested deeper than " + std::to_string(max_depth) +
-                                           " levels: not a policy"};
+            return ShapeProblem{
+                where, "nested deeper than " + std::to_string(max_depth) + " levels: not a policy"};
           }
         } else if ((c == ']' || c == '}') && depth > 0) {
           --depth;

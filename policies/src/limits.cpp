@@ -16,8 +16,8 @@ constexpr uint64_t infinity = std::numeric_limits<uint64_t>::max();  // RLIM_INF
 
 // Limit names that `optional:` may list: the ones a host may be unable to enforce.
 const std::vector<std::string_view>& optional_names() {
-  static const std::vector<std::string_view> names{"memory", "memory_high", "swap",   "pids",
-                                                   "cpu_max", "cpuset",     "io"};
+  static const std::vector<std::string_view> names{"memory",  "memory_high", "swap", "pids",
+                                                   "cpu_max", "cpuset",      "io"};
   return names;
 }
 
@@ -25,13 +25,13 @@ const std::vector<std::string_view>& optional_names() {
 enum class RlimitUnit { bytes, seconds, count };
 const std::map<std::string_view, RlimitUnit>& rlimit_units() {
   static const std::map<std::string_view, RlimitUnit> units{
-      {"as", RlimitUnit::bytes},        {"core", RlimitUnit::bytes},
-      {"cpu", RlimitUnit::seconds},     {"data", RlimitUnit::bytes},
-      {"fsize", RlimitUnit::bytes},     {"locks", RlimitUnit::count},
-      {"memlock", RlimitUnit::bytes},   {"msgqueue", RlimitUnit::bytes},
-      {"nice", RlimitUnit::count},      {"nofile", RlimitUnit::count},
-      {"nproc", RlimitUnit::count},     {"rss", RlimitUnit::bytes},
-      {"rtprio", RlimitUnit::count},    {"rttime", RlimitUnit::count},
+      {"as", RlimitUnit::bytes},         {"core", RlimitUnit::bytes},
+      {"cpu", RlimitUnit::seconds},      {"data", RlimitUnit::bytes},
+      {"fsize", RlimitUnit::bytes},      {"locks", RlimitUnit::count},
+      {"memlock", RlimitUnit::bytes},    {"msgqueue", RlimitUnit::bytes},
+      {"nice", RlimitUnit::count},       {"nofile", RlimitUnit::count},
+      {"nproc", RlimitUnit::count},      {"rss", RlimitUnit::bytes},
+      {"rtprio", RlimitUnit::count},     {"rttime", RlimitUnit::count},
       {"sigpending", RlimitUnit::count}, {"stack", RlimitUnit::bytes}};
   return units;
 }
@@ -47,9 +47,9 @@ std::optional<uint64_t> memory_size(Reader& reader, const YAML::Node& node,
                                     const std::string& path) {
   auto bytes = reader.size(node, path);
   if (bytes && *bytes < one_mib) {
-    reader.error(node, path,
-                 "below 1MiB, which no process can run in (got " + std::to_string(*bytes) +
-                     " bytes)");
+    reader.error(
+        node, path,
+        "below 1MiB, which no process can run in (got " + std::to_string(*bytes) + " bytes)");
     return std::nullopt;
   }
   return bytes;
@@ -58,28 +58,33 @@ std::optional<uint64_t> memory_size(Reader& reader, const YAML::Node& node,
 void apply_rlimits(Reader& reader, const YAML::Node& node, const std::string& path,
                    std::map<std::string, uint64_t>& rlimits) {
   static const auto names = rlimit_names();
-  reader.for_each_entry(node, path, names, [&](const std::string& name, const YAML::Node& value,
-                                               const std::string& at) {
-    if (Reader::is_unlimited(value)) {
-      rlimits[name] = infinity;
-      return;
-    }
-    std::optional<uint64_t> limit;
-    switch (rlimit_units().at(name)) {
-      case RlimitUnit::bytes: limit = reader.size(value, at); break;
-      case RlimitUnit::seconds:
-        if (auto time = reader.duration(value, at)) {
-          if (time->count() % 1000 != 0 || time->count() == 0) {
-            reader.error(value, at, "the cpu rlimit counts whole seconds (at least 1s)");
-          } else {
-            limit = static_cast<uint64_t>(time->count() / 1000);
-          }
+  reader.for_each_entry(
+      node, path, names,
+      [&](const std::string& name, const YAML::Node& value, const std::string& at) {
+        if (Reader::is_unlimited(value)) {
+          rlimits[name] = infinity;
+          return;
         }
-        break;
-      case RlimitUnit::count: limit = reader.integer(value, at, 0, infinity - 1); break;
-    }
-    if (limit) rlimits[name] = *limit;
-  });
+        std::optional<uint64_t> limit;
+        switch (rlimit_units().at(name)) {
+          case RlimitUnit::bytes:
+            limit = reader.size(value, at);
+            break;
+          case RlimitUnit::seconds:
+            if (auto time = reader.duration(value, at)) {
+              if (time->count() % 1000 != 0 || time->count() == 0) {
+                reader.error(value, at, "the cpu rlimit counts whole seconds (at least 1s)");
+              } else {
+                limit = static_cast<uint64_t>(time->count() / 1000);
+              }
+            }
+            break;
+          case RlimitUnit::count:
+            limit = reader.integer(value, at, 0, infinity - 1);
+            break;
+        }
+        if (limit) rlimits[name] = *limit;
+      });
 }
 
 std::optional<IoDeviceLimit> read_io_device(Reader& reader, const YAML::Node& node,
@@ -92,8 +97,7 @@ std::optional<IoDeviceLimit> read_io_device(Reader& reader, const YAML::Node& no
       [&](const std::string& key, const YAML::Node& value, const std::string& at) {
         if (key == "device") {
           auto text = reader.string(value, at);
-          bool major_minor = text && text->find(':') != std::string::npos &&
-                             text->front() != '/';
+          bool major_minor = text && text->find(':') != std::string::npos && text->front() != '/';
           if (text && !major_minor && (text->empty() || text->front() != '/')) {
             reader.error(value, at, "expected a block device path like /dev/vda or major:minor");
             text.reset();
@@ -187,67 +191,67 @@ void apply_optional(Reader& reader, const YAML::Node& node, const std::string& p
 
 }  // namespace
 
-void apply_limits(Reader& reader, const YAML::Node& node, const std::string& path,
-                  Limits& limits) {
+void apply_limits(Reader& reader, const YAML::Node& node, const std::string& path, Limits& limits) {
   static const std::vector<std::string_view> keys{
-      "memory",    "memory_high", "swap",    "pids", "cpu_max",  "cpuset",
+      "memory",    "memory_high", "swap",    "pids", "cpu_max", "cpuset",
       "wall_time", "kill_grace",  "rlimits", "io",   "optional"};
-  reader.for_each_entry(node, path, keys, [&](const std::string& key, const YAML::Node& value,
-                                              const std::string& at) {
-    // `unlimited` clears a limit that `defaults:` set.
-    bool unlimited = Reader::is_unlimited(value);
-    if (key == "memory") {
-      limits.memory_bytes = unlimited ? std::nullopt : memory_size(reader, value, at);
-    } else if (key == "memory_high") {
-      limits.memory_high_bytes = unlimited ? std::nullopt : memory_size(reader, value, at);
-    } else if (key == "swap") {
-      limits.swap_bytes = unlimited ? std::nullopt : reader.size(value, at);
-    } else if (key == "pids") {
-      limits.pids = unlimited ? std::nullopt : reader.integer(value, at, 1, max_pids);
-    } else if (key == "cpu_max") {
-      limits.cpu_max.reset();
-      if (unlimited) return;
-      auto cpus = reader.cpus(value, at);
-      if (!cpus) return;
-      if (*cpus <= 0) {
-        reader.error(value, at, "must be above 0 (got " + describe(value) + ")");
-      } else if (*cpus < 0.01) {
-        // The kernel's smallest CFS quota is 1ms, against our 100ms period.
-        reader.error(value, at, "below 1% of a CPU, the smallest quota the kernel takes");
-      } else if (*cpus > 65536) {
-        reader.error(value, at, "more CPUs than any machine has (got " + describe(value) + ")");
-      } else {
-        limits.cpu_max = cpus;
-      }
-    } else if (key == "cpuset") {
-      limits.cpuset.reset();
-      if (unlimited) return;
-      auto cpus = reader.string(value, at);
-      if (!cpus) return;
-      if (auto problem = check_cpuset(*cpus); !problem.empty()) {
-        reader.error(value, at, "malformed cpuset: " + problem);
-      } else {
-        limits.cpuset = *cpus;
-      }
-    } else if (key == "wall_time") {
-      limits.wall_time.reset();
-      if (unlimited) return;
-      auto time = reader.duration(value, at);
-      if (time && time->count() <= 0) {
-        reader.error(value, at, "must be above 0 (write `unlimited` for no limit)");
-      } else {
-        limits.wall_time = time;
-      }
-    } else if (key == "kill_grace") {
-      if (auto time = reader.duration(value, at)) limits.kill_grace = *time;
-    } else if (key == "rlimits") {
-      apply_rlimits(reader, value, at, limits.rlimits);
-    } else if (key == "io") {
-      apply_io(reader, value, at, limits.io);
-    } else if (key == "optional") {
-      apply_optional(reader, value, at, limits.optional);
-    }
-  });
+  reader.for_each_entry(
+      node, path, keys,
+      [&](const std::string& key, const YAML::Node& value, const std::string& at) {
+        // `unlimited` clears a limit that `defaults:` set.
+        bool unlimited = Reader::is_unlimited(value);
+        if (key == "memory") {
+          limits.memory_bytes = unlimited ? std::nullopt : memory_size(reader, value, at);
+        } else if (key == "memory_high") {
+          limits.memory_high_bytes = unlimited ? std::nullopt : memory_size(reader, value, at);
+        } else if (key == "swap") {
+          limits.swap_bytes = unlimited ? std::nullopt : reader.size(value, at);
+        } else if (key == "pids") {
+          limits.pids = unlimited ? std::nullopt : reader.integer(value, at, 1, max_pids);
+        } else if (key == "cpu_max") {
+          limits.cpu_max.reset();
+          if (unlimited) return;
+          auto cpus = reader.cpus(value, at);
+          if (!cpus) return;
+          if (*cpus <= 0) {
+            reader.error(value, at, "must be above 0 (got " + describe(value) + ")");
+          } else if (*cpus < 0.01) {
+            // The kernel's smallest CFS quota is 1ms, against our 100ms period.
+            reader.error(value, at, "below 1% of a CPU, the smallest quota the kernel takes");
+          } else if (*cpus > 65536) {
+            reader.error(value, at, "more CPUs than any machine has (got " + describe(value) + ")");
+          } else {
+            limits.cpu_max = cpus;
+          }
+        } else if (key == "cpuset") {
+          limits.cpuset.reset();
+          if (unlimited) return;
+          auto cpus = reader.string(value, at);
+          if (!cpus) return;
+          if (auto problem = check_cpuset(*cpus); !problem.empty()) {
+            reader.error(value, at, "malformed cpuset: " + problem);
+          } else {
+            limits.cpuset = *cpus;
+          }
+        } else if (key == "wall_time") {
+          limits.wall_time.reset();
+          if (unlimited) return;
+          auto time = reader.duration(value, at);
+          if (time && time->count() <= 0) {
+            reader.error(value, at, "must be above 0 (write `unlimited` for no limit)");
+          } else {
+            limits.wall_time = time;
+          }
+        } else if (key == "kill_grace") {
+          if (auto time = reader.duration(value, at)) limits.kill_grace = *time;
+        } else if (key == "rlimits") {
+          apply_rlimits(reader, value, at, limits.rlimits);
+        } else if (key == "io") {
+          apply_io(reader, value, at, limits.io);
+        } else if (key == "optional") {
+          apply_optional(reader, value, at, limits.optional);
+        }
+      });
 }
 
 }  // namespace policies::detail

@@ -51,8 +51,7 @@ std::optional<YAML::Node> parse(Reader& reader, const std::string& yaml) {
   return std::nullopt;
 }
 
-void read_version(Reader& reader, const YAML::Node& root, const YAML::Node* node,
-                  Policy& policy) {
+void read_version(Reader& reader, const YAML::Node& root, const YAML::Node* node, Policy& policy) {
   if (node == nullptr) {
     reader.error(root, "version", "missing key 'version' (write version: 1)");
     return;
@@ -67,8 +66,7 @@ void read_version(Reader& reader, const YAML::Node& root, const YAML::Node* node
 }
 
 Policy read_policy(Reader& reader, const YAML::Node& root, const std::string& file) {
-  static const std::vector<std::string_view> keys{"version", "name", "defaults", "tenants",
-                                                  "jobs"};
+  static const std::vector<std::string_view> keys{"version", "name", "defaults", "tenants", "jobs"};
   Policy policy;
   policy.file = file;
   std::map<std::string, YAML::Node> top;
@@ -141,8 +139,8 @@ Policy read_policy(Reader& reader, const YAML::Node& root, const std::string& fi
     }
     std::map<std::string, std::string> names;  // name -> path of the job that has it
     reader.for_each_item(*jobs, "jobs", [&](size_t, const YAML::Node& item, const std::string& at) {
-      auto job = detail::read_job(reader, item, at, {policy.defaults, default_output},
-                                  policy.tenants);
+      auto job =
+          detail::read_job(reader, item, at, {policy.defaults, default_output}, policy.tenants);
       if (!job) return;
       if (!job->name.empty()) {
         auto [first, inserted] = names.emplace(job->name, at);
@@ -184,8 +182,9 @@ LoadResult load(const std::string& yaml, const std::string& file) {
     return finish(std::nullopt);
   }
   if (!root->IsMap()) {
-    reader.error(*root, "",
-                 "a policy is a map with version:, jobs: and so on, got " + detail::describe(*root));
+    reader.error(
+        *root, "",
+        "a policy is a map with version:, jobs: and so on, got " + detail::describe(*root));
     return finish(std::nullopt);
   }
   Policy policy = read_policy(reader, *root, file);

@@ -5,9 +5,15 @@
 namespace policies::detail {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_alnum(char c) {
+  return is_digit(c) || is_alpha(c);
+}
 
 // Splits on `separator`, keeping empty pieces.
 std::vector<std::string_view> split(std::string_view text, char separator) {
@@ -154,16 +160,47 @@ std::string check_ipv4_network(std::string_view text, Ipv4Network& network) {
 }
 
 const std::vector<std::string_view>& capability_names() {
-  static const std::vector<std::string_view> names{
-      "chown",          "dac_override",    "dac_read_search", "fowner",       "fsetid",
-      "kill",           "setgid",          "setuid",          "setpcap",      "linux_immutable",
-      "net_bind_service", "net_broadcast", "net_admin",       "net_raw",      "ipc_lock",
-      "ipc_owner",      "sys_module",      "sys_rawio",       "sys_chroot",   "sys_ptrace",
-      "sys_pacct",      "sys_admin",       "sys_boot",        "sys_nice",     "sys_resource",
-      "sys_time",       "sys_tty_config",  "mknod",           "lease",        "audit_write",
-      "audit_control",  "setfcap",         "mac_override",    "mac_admin",    "syslog",
-      "wake_alarm",     "block_suspend",   "audit_read",      "perfmon",      "bpf",
-      "checkpoint_restore"};
+  static const std::vector<std::string_view> names{"chown",
+                                                   "dac_override",
+                                                   "dac_read_search",
+                                                   "fowner",
+                                                   "fsetid",
+                                                   "kill",
+                                                   "setgid",
+                                                   "setuid",
+                                                   "setpcap",
+                                                   "linux_immutable",
+                                                   "net_bind_service",
+                                                   "net_broadcast",
+                                                   "net_admin",
+                                                   "net_raw",
+                                                   "ipc_lock",
+                                                   "ipc_owner",
+                                                   "sys_module",
+                                                   "sys_rawio",
+                                                   "sys_chroot",
+                                                   "sys_ptrace",
+                                                   "sys_pacct",
+                                                   "sys_admin",
+                                                   "sys_boot",
+                                                   "sys_nice",
+                                                   "sys_resource",
+                                                   "sys_time",
+                                                   "sys_tty_config",
+                                                   "mknod",
+                                                   "lease",
+                                                   "audit_write",
+                                                   "audit_control",
+                                                   "setfcap",
+                                                   "mac_override",
+                                                   "mac_admin",
+                                                   "syslog",
+                                                   "wake_alarm",
+                                                   "block_suspend",
+                                                   "audit_read",
+                                                   "perfmon",
+                                                   "bpf",
+                                                   "checkpoint_restore"};
   return names;
 }
 
@@ -175,7 +212,8 @@ std::string check_capability(std::string_view name, std::string& canonical) {
   for (auto known : capability_names()) {
     if (bare == known) {
       canonical = "CAP_";
-      for (char c : known) canonical += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+      for (char c : known)
+        canonical += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
       return {};
     }
   }

@@ -66,9 +66,9 @@ void apply_network(Reader& reader, const YAML::Node& node, const std::string& pa
           } else if (*mode == "bridged") {
             network.mode = Network::Mode::bridged;
           } else {
-            reader.error(value, at, "unknown network mode " + describe(value) +
-                                        did_you_mean(*mode, modes) +
-                                        "; one of none, loopback, bridged");
+            reader.error(value, at,
+                         "unknown network mode " + describe(value) + did_you_mean(*mode, modes) +
+                             "; one of none, loopback, bridged");
           }
           return;
         }
@@ -91,15 +91,16 @@ void apply_network(Reader& reader, const YAML::Node& node, const std::string& pa
             network.subnet = *text;
           }
         } else if (key == "link") {
-          reader.for_each_entry(value, at, {"rate"}, [&](const std::string&, const YAML::Node& rate,
-                                                         const std::string& rate_at) {
-            auto bps = reader.rate(rate, rate_at);
-            if (bps && *bps == 0) {
-              reader.error(rate, rate_at, "must be above 0");
-            } else if (bps) {
-              network.link_rate_bps = bps;
-            }
-          });
+          reader.for_each_entry(
+              value, at, {"rate"},
+              [&](const std::string&, const YAML::Node& rate, const std::string& rate_at) {
+                auto bps = reader.rate(rate, rate_at);
+                if (bps && *bps == 0) {
+                  reader.error(rate, rate_at, "must be above 0");
+                } else if (bps) {
+                  network.link_rate_bps = bps;
+                }
+              });
         } else if (key == "net_max") {
           network.net_max_bps.reset();
           if (Reader::is_unlimited(value)) return;
@@ -112,10 +113,11 @@ void apply_network(Reader& reader, const YAML::Node& node, const std::string& pa
         } else if (key == "ports") {
           if (!reader.expect_list(value, at)) return;
           std::vector<PortForward> ports;
-          reader.for_each_item(value, at, [&](size_t, const YAML::Node& item,
-                                              const std::string& item_at) {
-            if (auto port = read_port(reader, item, item_at)) ports.push_back(*port);
-          });
+          reader.for_each_item(value, at,
+                               [&](size_t, const YAML::Node& item, const std::string& item_at) {
+                                 if (auto port = read_port(reader, item, item_at))
+                                   ports.push_back(*port);
+                               });
           network.ports = std::move(ports);
         }
       });

@@ -23,15 +23,18 @@ std::string item_path(const std::string& list, size_t index) {
 
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
     case YAML::NodeType::Scalar: {
       const std::string& text = node.Scalar();
       if (text.size() > 40) return "'" + text.substr(0, 37) + "...'";
       return "'" + text + "'";
     }
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: break;
+    case YAML::NodeType::Undefined:
+      break;
   }
   return "nothing";
 }
@@ -68,8 +71,7 @@ void Reader::error(const SourceLocation& where, const std::string& path,
     if (!truncated_) {
       truncated_ = true;
       diagnostics_.push_back({SourceLocation{file_, 0, 0}, "",
-                              "too many errors; stopped after " +
-                                  std::to_string(max_diagnostics)});
+                              "too many errors; stopped after " + std::to_string(max_diagnostics)});
     }
     return;
   }
@@ -106,16 +108,15 @@ bool Reader::expect_list(const YAML::Node& node, const std::string& path) {
 }
 
 void Reader::for_each_entry(const YAML::Node& node, const std::string& path,
-                            const std::vector<std::string_view>& known,
-                            const EntryVisitor& visit) {
-  for_each_entry(node, path, [&](const std::string& key, const YAML::Node& value,
-                                 const std::string& key_path) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      error(location(key_path), key_path, "unknown key" + did_you_mean(key, known));
-      return;
-    }
-    visit(key, value, key_path);
-  });
+                            const std::vector<std::string_view>& known, const EntryVisitor& visit) {
+  for_each_entry(node, path,
+                 [&](const std::string& key, const YAML::Node& value, const std::string& key_path) {
+                   if (std::find(known.begin(), known.end(), key) == known.end()) {
+                     error(location(key_path), key_path, "unknown key" + did_you_mean(key, known));
+                     return;
+                   }
+                   visit(key, value, key_path);
+                 });
 }
 
 void Reader::for_each_entry(const YAML::Node& node, const std::string& path,
@@ -189,10 +190,9 @@ std::optional<uint64_t> Reader::integer(const YAML::Node& node, const std::strin
   std::string range = std::to_string(min) + ".." + std::to_string(max);
   auto text = scalar(node, path, "a whole number");
   if (!text) return std::nullopt;
-  bool digits_only = !text->empty() && text->size() <= 20 &&
-                     std::all_of(text->begin(), text->end(), [](char c) {
-                       return c >= '0' && c <= '9';
-                     });
+  bool digits_only =
+      !text->empty() && text->size() <= 20 &&
+      std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
   uint64_t value = 0;
   bool fits = digits_only;
   for (char c : *text) {

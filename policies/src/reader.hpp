@@ -19,7 +19,7 @@
 namespace policies::detail {
 
 std::string child_path(const std::string& parent, std::string_view key);  // "a.b"
-std::string item_path(const std::string& list, size_t index);            // "a.b[2]"
+std::string item_path(const std::string& list, size_t index);             // "a.b[2]"
 
 // "a list", "a map", "nothing", "'text'": what a value is, for "expected X, got Y".
 std::string describe(const YAML::Node& node);

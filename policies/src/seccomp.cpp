@@ -44,8 +44,9 @@ void apply_seccomp(Reader& reader, const YAML::Node& node, const std::string& pa
           } else if (*action == "kill") {
             seccomp.action = Seccomp::Action::kill;
           } else {
-            reader.error(value, at, "expected errno or kill, got " + describe(value) +
-                                        did_you_mean(*action, {"errno", "kill"}));
+            reader.error(value, at,
+                         "expected errno or kill, got " + describe(value) +
+                             did_you_mean(*action, {"errno", "kill"}));
           }
         }
       });

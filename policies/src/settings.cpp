@@ -25,9 +25,9 @@ void apply_namespaces(Reader& reader, const YAML::Node& node, const std::string&
     if (!name) return;
     auto ns = namespace_from_string(*name);
     if (!ns) {
-      reader.error(item, at, "unknown namespace '" + *name + "'" +
-                                 did_you_mean(*name, namespace_names()) +
-                                 "; known: user, pid, mount, uts, ipc, net, cgroup, time");
+      reader.error(item, at,
+                   "unknown namespace '" + *name + "'" + did_you_mean(*name, namespace_names()) +
+                       "; known: user, pid, mount, uts, ipc, net, cgroup, time");
     } else if (!chosen.insert(*ns).second) {
       reader.error(item, at, "namespace '" + *name + "' is listed twice");
     }
@@ -52,19 +52,19 @@ void apply_identity(Reader& reader, const YAML::Node& node, const std::string& p
 
 void apply_env(Reader& reader, const YAML::Node& node, const std::string& path,
                std::map<std::string, std::string>& env) {
-  reader.for_each_entry(node, path, [&](const std::string& name, const YAML::Node& value,
-                                        const std::string& at) {
-    if (auto problem = check_env_name(name); !problem.empty()) {
-      reader.error(reader.location(at), at, "invalid variable name: " + problem);
-      return;
-    }
-    // `NAME: null` removes a variable set by `defaults:`.
-    if (value.IsNull()) {
-      env.erase(name);
-      return;
-    }
-    if (auto text = reader.string(value, at)) env[name] = *text;
-  });
+  reader.for_each_entry(
+      node, path, [&](const std::string& name, const YAML::Node& value, const std::string& at) {
+        if (auto problem = check_env_name(name); !problem.empty()) {
+          reader.error(reader.location(at), at, "invalid variable name: " + problem);
+          return;
+        }
+        // `NAME: null` removes a variable set by `defaults:`.
+        if (value.IsNull()) {
+          env.erase(name);
+          return;
+        }
+        if (auto text = reader.string(value, at)) env[name] = *text;
+      });
 }
 
 void apply_inherit_env(Reader& reader, const YAML::Node& node, const std::string& path,

@@ -22,8 +22,7 @@ void apply_setting(Reader& reader, const std::string& key, const YAML::Node& val
 // The sections, one file each.
 void apply_filesystem(Reader& reader, const YAML::Node& node, const std::string& path,
                       Filesystem& filesystem);
-void apply_limits(Reader& reader, const YAML::Node& node, const std::string& path,
-                  Limits& limits);
+void apply_limits(Reader& reader, const YAML::Node& node, const std::string& path, Limits& limits);
 void apply_network(Reader& reader, const YAML::Node& node, const std::string& path,
                    Network& network);
 void apply_seccomp(Reader& reader, const YAML::Node& node, const std::string& path,

@@ -58,7 +58,9 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -92,9 +94,20 @@ std::optional<uint64_t> parse_size(std::string_view text) {
   // Exact-case multi-letter suffixes first; single letters are accepted in either case because
   // tools disagree ("64m" in docker, "64M" in systemd) and both mean MiB there.
   static constexpr std::array<Unit, 14> units{{
-      {"KiB", KiB}, {"MiB", MiB}, {"GiB", GiB}, {"TiB", TiB},
-      {"KB", 1e3L}, {"kB", 1e3L}, {"MB", 1e6L}, {"GB", 1e9L}, {"TB", 1e12L},
-      {"B", 1},     {"K", KiB},   {"M", MiB},   {"G", GiB},   {"T", TiB},
+      {"KiB", KiB},
+      {"MiB", MiB},
+      {"GiB", GiB},
+      {"TiB", TiB},
+      {"KB", 1e3L},
+      {"kB", 1e3L},
+      {"MB", 1e6L},
+      {"GB", 1e9L},
+      {"TB", 1e12L},
+      {"B", 1},
+      {"K", KiB},
+      {"M", MiB},
+      {"G", GiB},
+      {"T", TiB},
   }};
   text = trim(text);
   auto number = take_decimal(text, false);
@@ -111,7 +124,8 @@ std::optional<uint64_t> parse_size(std::string_view text) {
 }
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  static constexpr std::array<Unit, 4> units{{{"ms", 1}, {"s", 1e3L}, {"m", 60e3L}, {"h", 3600e3L}}};
+  static constexpr std::array<Unit, 4> units{
+      {{"ms", 1}, {"s", 1e3L}, {"m", 60e3L}, {"h", 3600e3L}}};
   text = trim(text);
   if (text.empty()) return std::nullopt;
   // A bare number is seconds; otherwise a sequence such as "1h30m" or "1.5s".

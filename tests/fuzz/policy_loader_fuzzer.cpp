@@ -37,7 +37,8 @@ void check(const policies::LoadResult& result) {
   if (policy.command_from_cli && policy.jobs.size() != 1) broken("a CLI policy with several jobs");
   for (const auto& job : policy.jobs) {
     if (job.name.empty()) broken("a job without a name");
-    if (!policy.command_from_cli && job.command.empty()) broken("job " + job.name + " has no command");
+    if (!policy.command_from_cli && job.command.empty())
+      broken("job " + job.name + " has no command");
     for (const auto& mount : job.settings.filesystem.mounts) {
       if (!is_inside_root(mount.target)) broken("mount target escapes the root: " + mount.target);
     }

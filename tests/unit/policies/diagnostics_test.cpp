@@ -39,12 +39,10 @@ jobs:
   ASSERT_FALSE(result.ok());
   EXPECT_FALSE(result.policy.has_value());
   std::vector<std::pair<std::string, int>> expected{
-      {"defaults.limits.memory", 3},   {"defaults.limits.pids", 3},
-      {"defaults.limits.cpu_max", 3},  {"defaults.limits.cpuset", 3},
-      {"defaults.namespaces[1]", 4},   {"defaults.hostname", 5},
-      {"tenants.ci.shares.cpu", 7},    {"jobs[0].tenant", 9},
-      {"jobs[1].name", 10},            {"jobs[1].command", 10},
-      {"jobs[2].name", 11},            {"jobs[2].limits.swap", 11},
+      {"defaults.limits.memory", 3}, {"defaults.limits.pids", 3},   {"defaults.limits.cpu_max", 3},
+      {"defaults.limits.cpuset", 3}, {"defaults.namespaces[1]", 4}, {"defaults.hostname", 5},
+      {"tenants.ci.shares.cpu", 7},  {"jobs[0].tenant", 9},         {"jobs[1].name", 10},
+      {"jobs[1].command", 10},       {"jobs[2].name", 11},          {"jobs[2].limits.swap", 11},
       {"jobs[3].name", 12},
   };
   for (const auto& [key, line] : expected) {
@@ -171,8 +169,9 @@ TEST(HostileInput, DeepBlockNestingIsRejected) {
 
 TEST(HostileInput, BracketsInStringsAndCommentsAreNotNesting) {
   std::string brackets(100, '[');
-  auto result = load("version: 1\n# " + brackets + "\njobs:\n  - {name: a, command: [/bin/echo, \"" +
-                     brackets + "\", '" + brackets + "']}\n");
+  auto result =
+      load("version: 1\n# " + brackets + "\njobs:\n  - {name: a, command: [/bin/echo, \"" +
+           brackets + "\", '" + brackets + "']}\n");
   EXPECT_TRUE(result.ok()) << all_diagnostics(result);
 }
 

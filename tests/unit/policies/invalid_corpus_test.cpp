@@ -18,7 +18,9 @@ struct Expectation {
   std::string fragment;
 };
 
-std::string corpus_dir() { return std::string(SANDBOX_SOURCE_DIR) + "/tests/data/invalid"; }
+std::string corpus_dir() {
+  return std::string(SANDBOX_SOURCE_DIR) + "/tests/data/invalid";
+}
 
 std::vector<std::string> corpus_files() {
   std::vector<std::string> files;
@@ -69,7 +71,8 @@ TEST_P(InvalidPolicy, FailsWithTheExpectedKeyAndLine) {
   EXPECT_GT(d.where.column, 0) << all;
   EXPECT_EQ(d.where.file, file);
   EXPECT_NE(d.message.find(expected.fragment), std::string::npos)
-      << "message lacks '" << expected.fragment << "':\n" << all;
+      << "message lacks '" << expected.fragment << "':\n"
+      << all;
 }
 
 std::string test_name(const ::testing::TestParamInfo<std::string>& info) {
@@ -82,6 +85,8 @@ std::string test_name(const ::testing::TestParamInfo<std::string>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Corpus, InvalidPolicy, ::testing::ValuesIn(corpus_files()), test_name);
 
-TEST(InvalidCorpus, HasAtLeastFortyCases) { EXPECT_GE(corpus_files().size(), 40u); }
+TEST(InvalidCorpus, HasAtLeastFortyCases) {
+  EXPECT_GE(corpus_files().size(), 40u);
+}
 
 }  // namespace

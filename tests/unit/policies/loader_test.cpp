@@ -319,9 +319,9 @@ jobs:
 )");
   auto at = [&](const std::string& path) {
     auto it = policy.locations.find(path);
-    return it == policy.locations.end() ? std::string("missing")
-                                        : std::to_string(it->second.line) + ":" +
-                                              std::to_string(it->second.column);
+    return it == policy.locations.end()
+               ? std::string("missing")
+               : std::to_string(it->second.line) + ":" + std::to_string(it->second.column);
   };
   EXPECT_EQ(at("version"), "1:1");
   EXPECT_EQ(at("defaults"), "2:1");
