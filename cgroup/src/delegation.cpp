@@ -28,26 +28,52 @@ Lease& lease() {
   return instance;
 }
 
-// Undoes what the lease recorded, as far as nothing else depends on it. Called with the lock held.
+// Moves every process of the group `from` into the group `to`; processes that exit meanwhile are
+// skipped. Returns how many were moved.
+int move_processes(const std::string& from, const std::string& to) {
+  const auto procs = fs::read_file_if_exists(from + "/cgroup.procs");
+  const fs::Fd target = fs::open_dir(to);
+  int moved = 0;
+  for (pid_t pid : parse::pids(procs.value_or(""))) {
+    const int err = fs::try_write_at(target.get(), "cgroup.procs", std::to_string(pid));
+    if (err == 0) {
+      ++moved;
+    } else if (err != ESRCH) {
+      fs::throw_errno("move process " + std::to_string(pid) + " into " + to, err);
+    }
+  }
+  return moved;
+}
+
+// Undoes what the lease recorded, unless other groups still live beside the leaf (another
+// supervisor's run): then everything is left as it is. Called with the lock held.
 void restore(Lease& state) {
   fs::Fd dir = fs::open_dir_if_exists(state.where);
-  if (dir && !state.enabled.empty()) {
+  if (!dir) {
+    return;
+  }
+  for (const std::string& sub : fs::subdirectories(state.where)) {
+    if (sub != kSupervisorLeaf) {
+      return;
+    }
+  }
+  if (!state.enabled.empty()) {
     std::string request;
     for (const std::string& controller : state.enabled) {
       request += (request.empty() ? "-" : " -") + controller;
     }
     if (fs::try_write_at(dir.get(), "cgroup.subtree_control", request) != 0) {
-      return;  // still in use by groups that are not ours: leave everything as it is
-    }
-  }
-  state.enabled.clear();
-  if (dir && state.moved) {
-    if (fs::try_write_at(dir.get(), "cgroup.procs", std::to_string(::getpid())) != 0) {
       return;
     }
-    ::unlinkat(dir.get(), kSupervisorLeaf, AT_REMOVEDIR);  // EBUSY: our children are still in it
+    state.enabled.clear();
   }
-  state.moved = false;
+  if (state.moved) {
+    // Everyone in the leaf goes back: they were in our cgroup, or are children of those who were.
+    const std::string leaf = state.where + "/" + kSupervisorLeaf;
+    move_processes(leaf, state.where);
+    ::unlinkat(dir.get(), kSupervisorLeaf, AT_REMOVEDIR);  // EBUSY: someone forked meanwhile
+    state.moved = false;
+  }
 }
 
 }  // namespace
@@ -97,7 +123,9 @@ void acquire_our_cgroup(const std::string& where, const std::vector<std::string>
   try {
     int err = enable_controllers(dir.get(), where, controllers, enabled);
     if (err == EBUSY) {
-      // We (and maybe others) are in it. Move this process into the leaf and retry.
+      // Processes are in it: us, and maybe the shell that started us. Move this process into the
+      // leaf, then (if that is not enough) every other process of our cgroup too: they stay inside
+      // our cgroup, one level down, and move back when the last run group is gone.
       const std::string leaf = where + "/" + kSupervisorLeaf;
       if (::mkdirat(dir.get(), kSupervisorLeaf, 0755) != 0 && errno != EEXIST) {
         fs::throw_errno("mkdir " + leaf);
@@ -105,6 +133,10 @@ void acquire_our_cgroup(const std::string& where, const std::vector<std::string>
       state.moved = state.moved || where == state.where;
       fs::write_at(fs::open_dir(leaf).get(), "cgroup.procs", std::to_string(::getpid()), leaf);
       err = enable_controllers(dir.get(), where, controllers, enabled);
+      for (int round = 0; err == EBUSY && round < 3; ++round) {
+        move_processes(where, leaf);  // a few rounds: they may fork meanwhile
+        err = enable_controllers(dir.get(), where, controllers, enabled);
+      }
     }
     if (err != 0) {
       throw_enable_failed(where, err);

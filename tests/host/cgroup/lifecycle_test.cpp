@@ -247,6 +247,9 @@ TEST(CgroupHost, CollectStaleRemovesGroupsOfAKilledSupervisor) {
   SKIP_UNLESS_ROOT();
   StaleSweep sweep;
   const Host host = detect();
+  // Held for the whole test, so that on v2 this process already made room in its cgroup (see
+  // SharedCgroup below) and the supervisor's SIGKILL leaves nothing of that for the test to undo.
+  auto holder = Group::create_run(host, "stale-holder");
 
   // The supervisor creates a run group with a job holding a sleeper, reports the directories and
   // waits to be SIGKILLed, so its Group destructors never run.
@@ -379,6 +382,44 @@ TEST(CgroupLegacyView, TeardownWithoutCgroupKillUsesTheFreezerLoop) {
   const auto status = bomb.wait(std::chrono::seconds(5));
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFSIGNALED(*status));
+}
+
+}  // namespace
+}  // namespace cgroup::testing
+
+namespace cgroup::testing {
+namespace {
+
+// v2: our cgroup also holds a process that is not ours (as a shell that started sandbox would).
+// create_run must still get controllers for its run group (moving both into the supervisor leaf,
+// still inside our cgroup), and put everything back when the run group is gone.
+TEST(CgroupSharedCgroup, ProcessesBesideUsMoveIntoTheLeafAndBack) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  if (host.layout != Layout::unified) {
+    GTEST_SKIP() << "only v2 groups have controllers that need our cgroup free of processes";
+  }
+  Child bystander([] { return 0; });  // blocked until released: just present in our cgroup
+  const std::string before = proc_self_cgroup(bystander.pid(), "");
+  std::string ours = before;
+  if (ours.ends_with("/supervisor")) {
+    ours.resize(ours.size() - std::string("/supervisor").size());
+  }
+  const bool leaf_existed = exists(host.unified_mount + ours + "/supervisor");
+
+  auto run = Group::create_run(host, "shared-test");
+  auto job = run->create_child("job", Limits{});
+  const std::string during = proc_self_cgroup(bystander.pid(), "");
+  EXPECT_TRUE(during == ours || during == ours + "/supervisor") << during;
+  EXPECT_EQ(job->paths().at("unified"), (ours == "/" ? "" : ours) + "/" + run->name() + "/job");
+
+  job.reset();
+  run.reset();
+  if (!leaf_existed) {
+    EXPECT_EQ(proc_self_cgroup(bystander.pid(), ""), before) << "not moved back";
+    EXPECT_EQ(proc_self_cgroup(getpid(), ""), before) << "we were not moved back";
+    EXPECT_FALSE(exists(host.unified_mount + ours + "/supervisor")) << "the leaf was left";
+  }
 }
 
 }  // namespace
