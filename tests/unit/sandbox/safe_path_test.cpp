@@ -1,0 +1,88 @@
+// Mount target resolution on a real directory tree (no privileges needed).
+#include "safe_path.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "sandbox/sandbox.hpp"
+#include "temp_dir.hpp"
+
+namespace sandbox {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(SplitSandboxPath, NormalizesSlashesAndDots) {
+  EXPECT_EQ(split_sandbox_path("/usr//lib/./x/"), (std::vector<std::string>{"usr", "lib", "x"}));
+  EXPECT_TRUE(split_sandbox_path("/").empty());
+}
+
+TEST(SplitSandboxPath, RefusesRelativePathsAndDotDot) {
+  EXPECT_THROW(split_sandbox_path("usr/lib"), Error);
+  EXPECT_THROW(split_sandbox_path("/usr/../etc"), Error);
+}
+
+class MountTarget : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_.reset(::open(dir_.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    ASSERT_TRUE(root_);
+  }
+  test::TempDir dir_{"sandbox-safe-path"};
+  UniqueFd root_;
+};
+
+TEST_F(MountTarget, CreatesMissingDirectories) {
+  UniqueFd target = open_mount_target(root_.get(), "/a/b/c", TargetKind::directory);
+  EXPECT_TRUE(target);
+  EXPECT_TRUE(fs::is_directory(dir_ / "a/b/c"));
+}
+
+TEST_F(MountTarget, CreatesAFileForAFileMount) {
+  UniqueFd target = open_mount_target(root_.get(), "/etc/resolv.conf", TargetKind::file);
+  EXPECT_TRUE(target);
+  EXPECT_TRUE(fs::is_regular_file(dir_ / "etc/resolv.conf"));
+}
+
+TEST_F(MountTarget, UsesWhatExists) {
+  fs::create_directories(dir_ / "x/y");
+  UniqueFd target = open_mount_target(root_.get(), "/x/y", TargetKind::directory);
+  struct stat by_fd {}, by_path {};
+  ASSERT_EQ(fstat(target.get(), &by_fd), 0);
+  ASSERT_EQ(stat((dir_ / "x/y").c_str(), &by_path), 0);
+  EXPECT_EQ(by_fd.st_ino, by_path.st_ino);
+}
+
+TEST_F(MountTarget, RefusesASymlinkInThePath) {
+  const test::TempDir outside{"sandbox-outside"};
+  fs::create_directory_symlink(outside.path(), dir_ / "link");
+  try {
+    open_mount_target(root_.get(), "/link/inner", TargetKind::directory);
+    FAIL() << "followed a symlink";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "target /link/inner (at /link) is a symlink");
+  }
+  EXPECT_FALSE(fs::exists(outside / "inner")) << "created something outside the root";
+}
+
+TEST_F(MountTarget, RefusesASymlinkAsTheTargetItself) {
+  fs::create_directory_symlink("/", dir_ / "last");
+  EXPECT_THROW(open_mount_target(root_.get(), "/last", TargetKind::directory), Error);
+}
+
+TEST_F(MountTarget, AFileWhereADirectoryIsNeeded) {
+  test::TempDir scratch;
+  { std::ofstream(dir_ / "plain") << "x"; }
+  try {
+    open_mount_target(root_.get(), "/plain/below", TargetKind::directory);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "target /plain/below (at /plain) is not a directory");
+  }
+}
+
+}  // namespace
+}  // namespace sandbox
