@@ -57,6 +57,19 @@ void cpu_usage(const Group::Impl& group, Usage& usage) {
   }
 }
 
+// v1 counts OOM kills (memory.oom_control oom_kill, 4.13+) only in the group where they happened;
+// v2's memory.events is hierarchical. Summing the subtree gives v1 the v2 meaning.
+uint64_t subtree_oom_kills(const std::string& path) {
+  uint64_t kills = 0;
+  if (const auto text = fs::read_file_if_exists(path + "/memory.oom_control")) {
+    kills = parse::flat_keyed(*text)["oom_kill"];
+  }
+  for (const std::string& sub : fs::subdirectories(path)) {
+    kills += subtree_oom_kills(path + "/" + sub);
+  }
+  return kills;
+}
+
 void memory_usage(const Group::Impl& group, Usage& usage) {
   const Dir* memory = group.dir_for("memory");
   if (!memory) {
@@ -69,7 +82,7 @@ void memory_usage(const Group::Impl& group, Usage& usage) {
   } else {
     usage.memory_current = read_number(*memory, "memory.usage_in_bytes").value_or(0);
     usage.memory_peak = read_number(*memory, "memory.max_usage_in_bytes").value_or(0);
-    usage.oom_kills = read_keyed(*memory, "memory.oom_control")["oom_kill"];  // 4.13+
+    usage.oom_kills = subtree_oom_kills(memory->full());
   }
   usage.memory_peak =
       std::max({usage.memory_peak, usage.memory_current, group.sampled_memory_peak});
