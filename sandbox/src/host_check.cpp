@@ -5,8 +5,13 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include <fstream>
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "cgroup_limits.hpp"
 
@@ -54,7 +59,41 @@ bool seccomp_supported() {
          access("/proc/sys/kernel/seccomp/actions_avail", R_OK) == 0;
 }
 
+// The running kernel's build configuration, when it exposes one (CONFIG_IKCONFIG_PROC): the only
+// record of built-in drivers on kernels installed without /lib/modules.
+static std::optional<std::string> kernel_config_value(const std::string& symbol) {
+  gzFile config = gzopen("/proc/config.gz", "rb");
+  if (config == nullptr) return std::nullopt;
+  std::optional<std::string> value;
+  const std::string prefix = symbol + "=";
+  char line[512];
+  while (gzgets(config, line, sizeof line) != nullptr) {
+    std::string_view text(line);
+    if (text.substr(0, prefix.size()) == prefix) {
+      text.remove_prefix(prefix.size());
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+      value = std::string(text);
+      break;
+    }
+  }
+  gzclose(config);
+  return value;
+}
+
+// Kernel config symbols of the modules `sandbox check` asks about.
+static const char* config_symbol(const std::string& module) {
+  static const std::map<std::string, const char*> symbols = {
+      {"veth", "CONFIG_VETH"},         {"bridge", "CONFIG_BRIDGE"},
+      {"sch_htb", "CONFIG_NET_SCH_HTB"}, {"ifb", "CONFIG_IFB"},
+      {"act_mirred", "CONFIG_NET_ACT_MIRRED"}, {"cls_u32", "CONFIG_NET_CLS_U32"}};
+  auto it = symbols.find(module);
+  return it == symbols.end() ? nullptr : it->second;
+}
+
 bool kernel_module_available(const std::string& module) {
+  if (const char* symbol = config_symbol(module)) {
+    if (auto value = kernel_config_value(symbol)) return *value == "y" || *value == "m";
+  }
   std::string name = module;
   for (auto& c : name) {
     if (c == '-') c = '_';
