@@ -207,6 +207,26 @@ Host describe(const std::vector<Mount>& mounts, const std::vector<Membership>& m
   } else {
     throw Error("no cgroup filesystem is mounted (no cgroup or cgroup2 in /proc/self/mountinfo)");
   }
+
+  // The controllers the sandbox uses are reported even when missing, with the reason.
+  const bool v2_names = host.layout == Layout::unified;
+  const std::vector<std::string> wanted =
+      v2_names ? std::vector<std::string>{"cpu", "cpuset", "memory", "pids", "io"}
+               : std::vector<std::string>{"cpu",  "cpuacct", "cpuset", "memory",
+                                          "pids", "blkio",   "freezer"};
+  for (const std::string& name : wanted) {
+    if (host.controllers.contains(name) || (name == "blkio" && host.controllers.contains("io"))) {
+      continue;
+    }
+    Controller missing;
+    missing.name = name;
+    missing.version = v2_names ? 2 : 1;
+    missing.why_not = v2_names ? "not in " + host.unified_mount +
+                                     "/cgroup.controllers (kernel "
+                                     "without it, or bound to a v1 hierarchy)"
+                               : "no cgroup hierarchy with it is mounted";
+    host.controllers[name] = std::move(missing);
+  }
   return host;
 }
 

@@ -81,6 +81,22 @@ TEST(Describe, UnifiedInAContainerSubtree) {
   EXPECT_EQ(host.controllers.size(), 5u);
 }
 
+TEST(Describe, ReportsMissingControllersWithTheReason) {
+  const Host unified = describe(mountinfo("30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"),
+                                proc_cgroup("0::/\n"), "cpu memory\n");
+  ASSERT_TRUE(unified.controllers.contains("pids"));
+  EXPECT_FALSE(unified.controllers.at("pids").usable);
+  EXPECT_NE(unified.controllers.at("pids").why_not.find("cgroup.controllers"), std::string::npos);
+  EXPECT_FALSE(unified.controllers.contains("freezer")) << "v2 has cgroup.freeze, no controller";
+
+  const Host legacy =
+      describe(mountinfo("35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"),
+               proc_cgroup("3:memory:/\n"), "");
+  ASSERT_TRUE(legacy.controllers.contains("freezer"));
+  EXPECT_FALSE(legacy.controllers.at("freezer").why_not.empty());
+  EXPECT_TRUE(legacy.controllers.at("memory").why_not.empty());
+}
+
 TEST(Describe, LegacyWithCoMountedControllers) {
   const Host host = describe(
       mountinfo("32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
