@@ -1,0 +1,133 @@
+// sandbox::run() as a library: policies built in code, the report returned, and the calling
+// process left as it was (signal mask, SIGPIPE, open-file limit, no fds inherited by jobs).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <fstream>
+
+#include "runtime_fixture.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace sandbox::test {
+namespace {
+
+using policies::Mount;
+
+policies::Mount bind(const std::string& path, bool optional = false) {
+  Mount m;
+  m.kind = Mount::Kind::bind;
+  m.source = m.target = path;
+  m.optional = optional;
+  return m;
+}
+
+// One job, like examples/single.yaml, with output to a file in `dir`.
+policies::Policy policy_for(const std::vector<std::string>& command, const TempDir& dir) {
+  policies::Policy policy;
+  policy.name = "library";
+  policies::Job job;
+  job.name = "job";
+  job.command = command;
+  auto& fs = job.settings.filesystem;
+  fs.mounts = {bind("/usr"), bind("/bin", true), bind("/lib", true), bind("/lib64", true)};
+  Mount proc;
+  proc.kind = Mount::Kind::proc;
+  proc.target = "/proc";
+  fs.mounts.push_back(proc);
+  job.output.mode = policies::Output::Mode::file;
+  job.output.path = (dir / "job.log").string();
+  policy.jobs.push_back(job);
+  return policy;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+using LibraryApi = RuntimeTest;
+
+TEST_F(LibraryApi, RunsAPolicyBuiltInCode) {
+  const auto report = sandbox::run(policy_for({"/bin/sh", "-c", "echo $$; exit 4"}, dir_), {});
+  EXPECT_EQ(report.exit_code, 4);
+  EXPECT_EQ(report.policy, "library");
+  ASSERT_EQ(report.jobs.size(), 1u);
+  EXPECT_EQ(report.jobs[0].status, "exited");
+  EXPECT_EQ(report.jobs[0].exit_code, 4);
+  EXPECT_EQ(read_file(dir_ / "job.log"), "2\n");
+  EXPECT_EQ(run_cgroups_of(getpid()), std::vector<std::string>{});
+}
+
+TEST_F(LibraryApi, CommandLinePolicyTakesTheCommandFromOptions) {
+  auto policy = policy_for({}, dir_);
+  policy.command_from_cli = true;
+  RunOptions options;
+  options.command = {"/bin/sh", "-c", "echo from-options"};
+  const auto report = sandbox::run(policy, options);
+  EXPECT_EQ(report.exit_code, 0);
+  EXPECT_EQ(read_file(dir_ / "job.log"), "from-options\n");
+
+  options.command.clear();
+  try {
+    sandbox::run(policy, options);
+    FAIL() << "ran without a command";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code, exit_code::usage);
+  }
+}
+
+TEST_F(LibraryApi, JobsDoNotInheritTheCallersFileDescriptors) {
+  // Not close-on-exec, as a careless embedding program might leave them.
+  const int leaked = open("/dev/null", O_RDONLY);
+  ASSERT_GE(leaked, 3);
+  const auto report = sandbox::run(policy_for({"/bin/sh", "-c", "ls /proc/$$/fd"}, dir_), {});
+  close(leaked);
+  EXPECT_EQ(report.exit_code, 0);
+  EXPECT_EQ(read_file(dir_ / "job.log"), "0\n1\n2\n");
+}
+
+TEST_F(LibraryApi, CallerStateIsRestored) {
+  sigset_t before, after;
+  sigprocmask(SIG_SETMASK, nullptr, &before);
+  struct sigaction pipe_before {}, pipe_after {};
+  sigaction(SIGPIPE, nullptr, &pipe_before);
+  rlimit files_before{}, files_after{};
+  getrlimit(RLIMIT_NOFILE, &files_before);
+
+  sandbox::run(policy_for({"/bin/true"}, dir_), {});
+
+  sigprocmask(SIG_SETMASK, nullptr, &after);
+  sigaction(SIGPIPE, nullptr, &pipe_after);
+  getrlimit(RLIMIT_NOFILE, &files_after);
+  for (int sig = 1; sig < 32; ++sig) {
+    EXPECT_EQ(sigismember(&before, sig), sigismember(&after, sig)) << "signal " << sig;
+  }
+  EXPECT_EQ(pipe_before.sa_handler, pipe_after.sa_handler);
+  EXPECT_EQ(files_before.rlim_cur, files_after.rlim_cur);
+}
+
+TEST_F(LibraryApi, JobsGetTheCallersOpenFileLimit) {
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_cur == files.rlim_max) {
+    files.rlim_cur = files.rlim_max / 2;  // so that the supervisor's own raise is visible
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &files), 0);
+  }
+  const auto report = sandbox::run(policy_for({"/bin/sh", "-c", "ulimit -n"}, dir_), {});
+  EXPECT_EQ(report.exit_code, 0);
+  EXPECT_EQ(read_file(dir_ / "job.log"), std::to_string(files.rlim_cur) + "\n");
+}
+
+TEST_F(LibraryApi, ALaunchFailureIsInTheJobsReport) {
+  auto policy = policy_for({"/bin/true"}, dir_);
+  policy.jobs[0].settings.filesystem.mounts.push_back(bind("/nonexistent-source-dir"));
+  const auto report = sandbox::run(policy, {});
+  EXPECT_EQ(report.exit_code, exit_code::setup_failed);
+  EXPECT_EQ(report.jobs[0].status, "setup_failed");
+  EXPECT_EQ(report.jobs[0].error,
+            "mount /nonexistent-source-dir: source /nonexistent-source-dir does not exist");
+}
+
+}  // namespace
+}  // namespace sandbox::test
