@@ -210,3 +210,26 @@ TEST(HostileInput, SecondDocumentIsRejected) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.diagnostics.at(0).where.line, 2);
 }
+
+TEST(HostileInput, SelfReferencingAliasIsRejected) {
+  // yaml-cpp registers an anchor before its collection is complete, so this node contains itself:
+  // a reader walking it would never stop.
+  for (const char* yaml : {"version: 1\njobs: &a [*a]\n", "version: 1\ndefaults: &d {env: *d}\n"}) {
+    auto result = load(yaml);
+    ASSERT_FALSE(result.ok()) << yaml;
+    ASSERT_EQ(result.diagnostics.size(), 1u) << all_diagnostics(result);
+    EXPECT_NE(result.diagnostics[0].message.find("nested deeper"), std::string::npos);
+  }
+}
+
+TEST(HostileInput, KnownYamlCppTroubleInputsGiveDiagnostics) {
+  // Inputs that crashed or exhausted memory in older yaml-cpp releases (OOM on "[[:", an assert on
+  // "!2") and odd corners of the syntax.
+  for (const std::string& yaml : std::vector<std::string>{
+           "[[:", "{!\xdb:", "!2", "[", ":", "? ", "&a *a", "*a", "!<!>", "%YAML 1.2",
+           "%TAG ! !x\n--- !a b", "- &a\n- *a", "\xef\xbb\xbf", std::string("\0\0\0", 3)}) {
+    auto result = load(yaml);
+    EXPECT_FALSE(result.ok()) << yaml;
+    EXPECT_FALSE(result.diagnostics.empty()) << yaml;
+  }
+}
