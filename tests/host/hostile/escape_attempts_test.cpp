@@ -145,24 +145,35 @@ class HostListener {
   int port_ = 0;
 };
 
+// Connects from the host itself, to show that the listener is really reachable there.
+bool host_connects(const std::string& address, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in target{};
+  target.sin_family = AF_INET;
+  target.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, address.c_str(), &target.sin_addr);
+  const bool connected =
+      fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0;
+  if (fd >= 0) close(fd);
+  return connected;
+}
+
 TEST_F(EscapeAttempt, CannotReachTheHostNetwork) {
+  // A machine without an external address (a test VM) still has the loopback target.
   const std::string address = host_address();
-  ASSERT_FALSE(address.empty()) << "the host has no non-loopback IPv4 address to aim at";
   HostListener listener;
-  // The same connections from the host itself succeed: the target is really there.
-  {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in target{};
-    target.sin_family = AF_INET;
-    target.sin_port = htons(static_cast<uint16_t>(listener.port()));
-    inet_pton(AF_INET, address.c_str(), &target.sin_addr);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target), 0);
-    close(fd);
+  ASSERT_TRUE(host_connects("127.0.0.1", listener.port()));
+  ASSERT_TRUE(listener.was_reached());
+  if (!address.empty()) {
+    ASSERT_TRUE(host_connects(address, listener.port()));
     ASSERT_TRUE(listener.was_reached());
   }
-  auto results = probe("network", {std::to_string(listener.port()), address});
+  auto results =
+      probe("network", {std::to_string(listener.port()), address.empty() ? "none" : address});
   EXPECT_EQ(results["connect_host_loopback"], "ENETUNREACH");
-  EXPECT_EQ(results["connect_host_address"], "ENETUNREACH");
+  if (!address.empty()) {
+    EXPECT_EQ(results["connect_host_address"], "ENETUNREACH");
+  }
   EXPECT_EQ(results["connect_internet"], "ENETUNREACH");
   EXPECT_EQ(results["interfaces"], "lo");
   EXPECT_FALSE(listener.was_reached()) << "a connection from the sandbox reached the host";

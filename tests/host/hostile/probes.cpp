@@ -153,7 +153,9 @@ void report_connect(const char* what, const char* address, int port) {
 
 void probe_network(int port, const char* host_address) {
   report_connect("connect_host_loopback", "127.0.0.1", port);
-  report_connect("connect_host_address", host_address, port);
+  if (std::strcmp(host_address, "none") != 0) {
+    report_connect("connect_host_address", host_address, port);
+  }
   report_connect("connect_internet", "1.1.1.1", 53);
   std::string names;
   struct if_nameindex* interfaces = if_nameindex();
