@@ -65,10 +65,79 @@ void read_version(Reader& reader, const YAML::Node& root, const YAML::Node* node
                "unsupported version " + detail::describe(*node) + ": this sandbox reads version 1");
 }
 
+std::string read_name(Reader& reader, const YAML::Node* node, const std::string& file) {
+  std::string fallback = name_from_file(file);
+  if (node == nullptr) return fallback;
+  auto name = reader.string(*node, "name");
+  if (!name) return fallback;
+  if (auto problem = detail::check_name(*name); !problem.empty()) {
+    reader.error(*node, "name", "invalid policy name '" + *name + "': " + problem);
+    return fallback;
+  }
+  return *name;
+}
+
+// `defaults:` onto the built-in settings; `output` is the one default that is not a setting.
+void read_defaults(Reader& reader, const YAML::Node& node, JobSettings& settings, Output& output) {
+  static const std::vector<std::string_view> keys = [] {
+    std::vector<std::string_view> all = detail::setting_keys();
+    all.push_back("output");
+    return all;
+  }();
+  reader.for_each_entry(
+      node, "defaults", keys,
+      [&](const std::string& key, const YAML::Node& value, const std::string& at) {
+        if (key == "output") {
+          detail::apply_output(reader, value, at, output);
+        } else {
+          detail::apply_setting(reader, key, value, at, settings);
+        }
+      });
+}
+
+// A policy without `jobs:` has one job, named after the policy, whose command comes later.
+Job command_line_job(const Policy& policy, const Output& output, const SourceLocation& where) {
+  Job job;
+  job.name = policy.name;
+  job.settings = policy.defaults;
+  job.output = output;
+  if (job.output.mode == Output::Mode::file) {
+    job.output.path = detail::expand_output_path(job.output.path, job.name);
+  }
+  job.where = where;
+  return job;
+}
+
+std::vector<Job> read_jobs(Reader& reader, const YAML::Node& node, const Policy& policy,
+                           const Output& default_output) {
+  std::vector<Job> jobs;
+  if (!reader.expect_list(node, "jobs")) return jobs;
+  if (node.size() == 0) {
+    reader.error(node, "jobs",
+                 "empty: list at least one job, or leave jobs out to take the command from the "
+                 "command line");
+  }
+  std::map<std::string, std::string> names;  // name -> path of the job that has it
+  reader.for_each_item(node, "jobs", [&](size_t, const YAML::Node& item, const std::string& at) {
+    auto job =
+        detail::read_job(reader, item, at, {policy.defaults, default_output}, policy.tenants);
+    if (!job) return;
+    if (!job->name.empty()) {
+      auto [first, inserted] = names.emplace(job->name, at);
+      if (!inserted) {
+        std::string name_at = at + ".name";
+        reader.error(reader.location(name_at), name_at,
+                     "duplicate job name '" + job->name + "' (first at " +
+                         reader.location(first->second + ".name").to_string() + ")");
+      }
+    }
+    jobs.push_back(std::move(*job));
+  });
+  return jobs;
+}
+
 Policy read_policy(Reader& reader, const YAML::Node& root, const std::string& file) {
   static const std::vector<std::string_view> keys{"version", "name", "defaults", "tenants", "jobs"};
-  Policy policy;
-  policy.file = file;
   std::map<std::string, YAML::Node> top;
   reader.for_each_entry(root, "", keys,
                         [&](const std::string& key, const YAML::Node& value, const std::string&) {
@@ -79,81 +148,28 @@ Policy read_policy(Reader& reader, const YAML::Node& root, const std::string& fi
     return found == top.end() ? nullptr : &found->second;
   };
   // Keys are read in a fixed order, whatever order the file has: jobs need tenants and defaults.
+  Policy policy;
+  policy.file = file;
   read_version(reader, root, find("version"), policy);
-
-  policy.name = name_from_file(file);
-  if (const auto* node = find("name")) {
-    if (auto name = reader.string(*node, "name")) {
-      if (auto problem = detail::check_name(*name); !problem.empty()) {
-        reader.error(*node, "name", "invalid policy name '" + *name + "': " + problem);
-      } else {
-        policy.name = *name;
-      }
-    }
-  }
-
+  policy.name = read_name(reader, find("name"), file);
   Output default_output;
   if (const auto* node = find("defaults")) {
-    static const std::vector<std::string_view> default_keys = [] {
-      std::vector<std::string_view> all = detail::setting_keys();
-      all.push_back("output");
-      return all;
-    }();
-    reader.for_each_entry(
-        *node, "defaults", default_keys,
-        [&](const std::string& key, const YAML::Node& value, const std::string& at) {
-          if (key == "output") {
-            detail::apply_output(reader, value, at, default_output);
-          } else {
-            detail::apply_setting(reader, key, value, at, policy.defaults);
-          }
-        });
+    read_defaults(reader, *node, policy.defaults, default_output);
   }
-
   if (const auto* node = find("tenants")) {
     policy.tenants = detail::read_tenants(reader, *node, "tenants");
   }
-
-  const auto* jobs = find("jobs");
-  if (jobs == nullptr) {
-    policy.command_from_cli = true;
-    if (!policy.tenants.empty()) {
-      reader.error(reader.location("tenants"), "tenants",
-                   "tenants group jobs, but this policy has no jobs: (its command comes from the "
-                   "command line)");
-    }
-    Job job;
-    job.name = policy.name;
-    job.settings = policy.defaults;
-    job.output = default_output;
-    if (job.output.mode == Output::Mode::file) {
-      job.output.path = detail::expand_output_path(job.output.path, job.name);
-    }
-    job.where = reader.location("");
-    policy.jobs.push_back(std::move(job));
-  } else if (reader.expect_list(*jobs, "jobs")) {
-    if (jobs->size() == 0) {
-      reader.error(*jobs, "jobs",
-                   "empty: list at least one job, or leave jobs out to take the command from the "
-                   "command line");
-    }
-    std::map<std::string, std::string> names;  // name -> path of the job that has it
-    reader.for_each_item(*jobs, "jobs", [&](size_t, const YAML::Node& item, const std::string& at) {
-      auto job =
-          detail::read_job(reader, item, at, {policy.defaults, default_output}, policy.tenants);
-      if (!job) return;
-      if (!job->name.empty()) {
-        auto [first, inserted] = names.emplace(job->name, at);
-        if (!inserted) {
-          std::string name_at = at + ".name";
-          reader.error(reader.location(name_at), name_at,
-                       "duplicate job name '" + job->name + "' (first at " +
-                           reader.location(first->second + ".name").to_string() + ")");
-        }
-      }
-      policy.jobs.push_back(std::move(*job));
-    });
+  if (const auto* node = find("jobs")) {
+    policy.jobs = read_jobs(reader, *node, policy, default_output);
+    return policy;
   }
+  policy.command_from_cli = true;
+  if (!policy.tenants.empty()) {
+    reader.error(reader.location("tenants"), "tenants",
+                 "tenants group jobs, but this policy has no jobs: (its command comes from the "
+                 "command line)");
+  }
+  policy.jobs.push_back(command_line_job(policy, default_output, reader.at(root.Mark())));
   return policy;
 }
 
