@@ -216,6 +216,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
                          "/" + slot.group->name();
     slot.wall_time = job.settings.limits.wall_time;
     slot.kill_grace = job.settings.limits.kill_grace;
+    slot.own_pid_namespace = job.settings.namespaces.contains(Namespace::pid);
 
     ChildStdio child;
     if (dev_null) spec.stdio.in = dev_null.get();

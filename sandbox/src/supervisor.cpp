@@ -276,9 +276,10 @@ void Supervisor::on_pid1_exit(size_t index) {
   remove_fd(job.process.channel.get());
   job.process.channel.reset();
 
-  // Whatever is left (orphans without a pid namespace) dies with the group; then the output
-  // pipes have no writer left and can be read to the end.
-  kill_group(job);
+  // With a pid namespace, pid 1's exit killed and reaped everything in it already. Without one,
+  // orphans may be left: they die with the group. Then the output pipes have no writer left and
+  // can be read to the end.
+  if (!job.own_pid_namespace) kill_group(job);
   for (auto* relay : {&job.out, &job.err}) {
     if (!*relay) continue;
     remove_fd((*relay)->fd());
