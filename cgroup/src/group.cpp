@@ -46,7 +46,7 @@ fs::Fd open_created(const std::string& full) {
   try {
     return fs::open_dir(full);
   } catch (const Error&) {
-    ::rmdir(full.c_str());
+    (void)::rmdir(full.c_str());  // best effort: the open failure is what gets reported
     throw;
   }
 }
@@ -133,6 +133,8 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const std::string& na
       }
     } else {
       if (int rc = cgroup_libcgroup::create(path, hierarchy.controllers); rc != 0) {
+        // It was not there before (checked above): whatever libcgroup made of it is ours to undo.
+        (void)::rmdir((hierarchy.mount + path).c_str());
         throw Error("libcgroup: create " + hierarchy.mount + path + ": " +
                     cgroup_libcgroup::message(rc));
       }

@@ -76,7 +76,8 @@ std::vector<std::string> collect_stale(const Host& host) {
         }
       }
     } catch (const std::exception& error) {
-      std::fprintf(stderr, "sandbox: cgroup: stale group %s: %s\n", name.c_str(), error.what());
+      (void)std::fprintf(stderr, "sandbox: cgroup: stale group %s: %s\n", name.c_str(),
+                         error.what());
     }
     group.reset();  // the teardown removes whatever libcgroup left, children first
     for (const std::string& full : fulls) {

@@ -173,8 +173,8 @@ void Group::Impl::kill_all(Clock::time_point deadline) {
       collect_procs(dir.full(), procs);
     }
     for (pid_t pid : procs) {
-      if (pid > 1 && pid != self) {
-        ::kill(pid, SIGKILL);  // ESRCH: it died meanwhile
+      if (pid > 1 && pid != self && ::kill(pid, SIGKILL) != 0 && errno != ESRCH) {
+        fs::throw_errno("kill " + std::to_string(pid) + " in cgroup " + dirs.front().full());
       }
     }
     if (freezer) {
@@ -215,12 +215,12 @@ Group::Impl::~Impl() {
   try {
     kill_all(deadline);
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "sandbox: cgroup teardown: %s\n", error.what());
+    (void)std::fprintf(stderr, "sandbox: cgroup teardown: %s\n", error.what());
   }
   try {
     remove(deadline);
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "sandbox: cgroup teardown: %s\n", error.what());
+    (void)std::fprintf(stderr, "sandbox: cgroup teardown: %s\n", error.what());
   }
   if (holds_our_cgroup) {
     release_our_cgroup();
