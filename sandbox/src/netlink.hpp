@@ -22,6 +22,9 @@ namespace sandbox::netlink {
 class Socket {
  public:
   Socket();
+  // A socket in the network namespace of process `pid`. Opened from a short-lived thread that
+  // joins that namespace, so the caller's own namespace never changes.
+  static std::unique_ptr<Socket> in_netns_of(pid_t pid);
   ~Socket();
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
@@ -54,12 +57,16 @@ int ifindex_of(Socket& sock, const std::string& name);
 
 void add_bridge(Socket& sock, const std::string& name);
 void add_ifb(Socket& sock, const std::string& name);
-// A veth pair: `host_name` here, enslaved to `master` (an ifindex, 0 for none) and up; its peer
+// A veth pair: `host_name` here, enslaved to `master` (an ifindex, 0 for none); its peer
 // `peer_name` created directly in the network namespace of process `peer_netns_pid`, so the peer
-// name only has to be free there.
+// name only has to be free there. The host end is up; the peer is down until someone in its
+// namespace brings it up (the kernel refuses to open a peer created in another namespace).
 void add_veth(Socket& sock, const std::string& host_name, const std::string& peer_name,
               pid_t peer_netns_pid, int master);
 void set_up(Socket& sock, int ifindex);
+// The STP state of bridge port `ifindex` (BR_STATE_FORWARDING, ...), nullopt when it is not a
+// bridge port (yet).
+std::optional<int> bridge_port_state(Socket& sock, int ifindex);
 void set_alias(Socket& sock, int ifindex, const std::string& alias);
 // Deletes a link; false when it did not exist (already gone is not an error for teardown).
 bool delete_link(Socket& sock, const std::string& name);

@@ -100,6 +100,17 @@ void set_up(Socket& sock, int ifindex) {
   change(sock, ifindex, changes.get(), "set link " + std::to_string(ifindex) + " up");
 }
 
+std::optional<int> bridge_port_state(Socket& sock, int ifindex) {
+  nl_cache* raw = nullptr;
+  check(rtnl_link_alloc_cache(sock.get(), AF_BRIDGE, &raw), "list bridge ports");
+  CachePtr cache(raw);
+  LinkPtr port(rtnl_link_get(cache.get(), ifindex));
+  if (!port) return std::nullopt;
+  const int state = rtnl_link_bridge_get_port_state(port.get());
+  if (state < 0) return std::nullopt;
+  return state;
+}
+
 void set_alias(Socket& sock, int ifindex, const std::string& alias) {
   auto changes = allocate<LinkPtr>(rtnl_link_alloc);
   rtnl_link_set_ifalias(changes.get(), alias.c_str());

@@ -1,10 +1,16 @@
 // The NETLINK_ROUTE socket and libnl error reporting.
+#include <fcntl.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <string>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <thread>
 
 #include "netlink.hpp"
 #include "netlink_objects.hpp"
@@ -34,6 +40,31 @@ Socket::Socket() {
 
 Socket::~Socket() {
   nl_socket_free(sock_);
+}
+
+std::unique_ptr<Socket> Socket::in_netns_of(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
+  const int netns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (netns < 0) {
+    throw Error(exit_code::setup_failed, "netlink: open " + path + ": " + std::strerror(errno));
+  }
+  std::unique_ptr<Socket> sock;
+  std::exception_ptr failure;
+  std::thread opener([&] {
+    try {
+      if (setns(netns, CLONE_NEWNET) != 0) {
+        throw Error(exit_code::setup_failed, "netlink: enter the network namespace of pid " +
+                                                 std::to_string(pid) + ": " + std::strerror(errno));
+      }
+      sock = std::make_unique<Socket>();  // a socket stays in the namespace it was made in
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  opener.join();
+  close(netns);
+  if (failure) std::rethrow_exception(failure);
+  return sock;
 }
 
 AddrPtr parse_address(const std::string& text, int family) {

@@ -8,11 +8,14 @@
 // Everything is created in the network namespace the RunNetwork was created in, and removed from
 // it by the destructor (also when creation fails half-way).
 #include <arpa/inet.h>
+#include <linux/if_bridge.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "netlink.hpp"
 #include "network.hpp"
@@ -31,6 +34,7 @@ constexpr uint32_t other_minor = 0xFFFF;
 constexpr uint64_t smallest_other_bps = 1'000'000;
 constexpr uint32_t other_queue_bytes = 64 * 1024;
 constexpr const char* job_ifname = "eth0";
+constexpr std::chrono::seconds port_ready_limit{5};
 
 // Leaf qdisc handles: one major number per class, clear of the HTB's own.
 uint32_t leaf_handle(uint32_t class_minor) {
@@ -101,6 +105,10 @@ class BridgedNetwork final : public RunNetwork {
       nl::set_alias(sock_, port, owner_alias(owner_));
       nl::add_ingress_qdisc(sock_, port);
       nl::add_ingress_redirect(sock_, port, ifb_);
+      // Up from here, so that the carrier is on and the port forwards before the job runs.
+      const auto inside = nl::Socket::in_netns_of(child);
+      nl::set_up(*inside, nl::ifindex_of(*inside, job_ifname));
+      wait_until_forwarding(port, slot->host_ifname);
     } catch (...) {
       // Leave nothing half-made: the job cannot start, and a retry must be able to create it.
       nl::delete_link(sock_, slot->host_ifname);
@@ -129,6 +137,20 @@ class BridgedNetwork final : public RunNetwork {
       if (slot.job == job_name) return &slot;
     }
     return nullptr;
+  }
+
+  // The bridge forwards through a new port only once the kernel's link watcher has seen its
+  // carrier come on; a job that sent before would lose its first packets (ARP, SYN) and start a
+  // second or more late, as retransmission timers go.
+  void wait_until_forwarding(int port, const std::string& name) {
+    const auto deadline = std::chrono::steady_clock::now() + port_ready_limit;
+    while (nl::bridge_port_state(sock_, port) != BR_STATE_FORWARDING) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        setup_failed("bridge port " + name + " did not start forwarding within " +
+                     std::to_string(port_ready_limit.count()) + " s");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
   }
 
   std::string gateway_cidr() const { return plan_.subnet.cidr(1); }

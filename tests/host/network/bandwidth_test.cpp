@@ -87,6 +87,10 @@ class BandwidthTest : public NetnsTest {
       if (code != 0 && result.problem.empty()) {
         result.problem = "iperf3 client exited with " + std::to_string(code);
       }
+      if (!result.problem.empty()) {
+        std::ifstream raw(reports[i]);
+        result.problem += "; iperf3 said: " + std::string(std::istreambuf_iterator<char>(raw), {});
+      }
       EXPECT_EQ(result.problem, "") << jobs[i].name;
       std::printf("  %s %s: %.1f Mbit/s\n", jobs[i].name.c_str(), reverse ? "download" : "upload",
                   result.mbps);
