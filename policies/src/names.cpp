@@ -1,5 +1,9 @@
 #include "names.hpp"
 
+#include <seccomp.h>
+
+#include <cstdlib>
+
 #include "suggest.hpp"
 
 namespace policies::detail {
@@ -133,7 +137,29 @@ std::string check_syscall_name(std::string_view name) {
       return "may hold only lower-case letters, digits and '_'";
     }
   }
+  // libseccomp's table is the one the filter is built from: a name it does not know cannot be
+  // allowed or denied, so the policy is wrong, not the host.
+  const std::string text(name);
+  if (seccomp_syscall_resolve_name(text.c_str()) == __NR_SCMP_ERROR) {
+    return "is not a syscall" + did_you_mean(name, syscall_names());
+  }
   return {};
+}
+
+const std::vector<std::string_view>& syscall_names() {
+  static const std::vector<std::string> storage = [] {
+    std::vector<std::string> all;
+    for (int number = 0; number < 1024; ++number) {
+      // libseccomp returns a copy the caller frees.
+      if (char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, number)) {
+        all.emplace_back(name);
+        free(name);  // NOLINT(cppcoreguidelines-no-malloc): libseccomp's allocation
+      }
+    }
+    return all;
+  }();
+  static const std::vector<std::string_view> names(storage.begin(), storage.end());
+  return names;
 }
 
 std::string check_ipv4_network(std::string_view text, Ipv4Network& network) {

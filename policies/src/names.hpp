@@ -32,6 +32,8 @@ std::string check_interface_name(std::string_view name);
 
 // A syscall name as libseccomp knows them: lower-case letters, digits and '_'.
 std::string check_syscall_name(std::string_view name);
+// Every syscall name of the native architecture, for suggestions.
+const std::vector<std::string_view>& syscall_names();
 
 // "10.203.0.0/24": an IPv4 network address with a prefix length from 8 to 30 (a bridge needs
 // room for a gateway and at least one job; host bits must be zero).

@@ -84,8 +84,6 @@ TempDir::~TempDir() {
 PolicyFile::PolicyFile() : marker_(unique_marker()) {
   text_ = read_file(std::string(SANDBOX_SOURCE_DIR) + "/examples/untrusted.yaml");
   if (text_.empty()) throw std::runtime_error("examples/untrusted.yaml is missing or empty");
-  // memory.high has no cgroup v1 equivalent; the hard memory cap stays enforced everywhere.
-  replace("optional: [swap]", "optional: [swap, memory_high]");
   replace("LANG: C.UTF-8}", "LANG: C.UTF-8, HOSTILE_MARK: " + marker_ + "}");
 }
 
