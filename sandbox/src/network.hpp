@@ -43,16 +43,32 @@ struct Subnet {
 // One bridged job's place in the run's network.
 struct JobPlan {
   std::string job;
-  std::string host_ifname;   // its veth end on the bridge: "sb<short_id>v<n>"
-  uint32_t host_number = 0;  // its address is subnet.address(host_number)
-  std::string address;       // "10.203.0.2"
-  uint32_t class_minor = 0;  // its HTB class is 1:<class_minor> in both directions
-  double share = 0;          // its fraction of the link: share / sum of the bridged jobs' shares
-  uint64_t rate_bps = 0;     // guaranteed: capacity * share
+  std::string host_ifname;    // its veth end on the bridge: "sb<short_id>v<n>"
+  uint32_t host_number = 0;   // its address is subnet.address(host_number)
+  std::string address;        // "10.203.0.2"
+  uint32_t class_minor = 0;   // its HTB class is 1:<class_minor> in both directions
+  uint32_t parent_minor = 0;  // under the link's class 1:1, or under its tenant's class
+  double share = 0;           // its fraction of the link (its tenant's fraction times its own)
+  uint64_t rate_bps = 0;      // guaranteed: capacity * share
   uint64_t ceil_bps = 0;  // what it may borrow up to when others are idle: min(capacity, net_max)
   uint32_t quantum = 0;   // HTB quantum in bytes, proportional to the share (borrowing split)
   uint32_t queue_bytes = 0;  // its leaf fifo: about 100 ms at its rate, at least a few GSO packets
 };
+
+// A tenant with bridged jobs: an HTB class between the link and its jobs' classes, so that the
+// tenants share the link by their shares and each tenant's jobs share what it gets.
+struct TenantPlan {
+  std::string name;
+  uint32_t class_minor = 0;  // 1:<class_minor>
+  double share = 0;          // its fraction of the link among its siblings
+  uint64_t rate_bps = 0;     // guaranteed; it may borrow up to the whole link
+};
+
+// HTB class numbers (minor, under major 1): the link, the tenants, unclassified traffic. Jobs'
+// classes are 2 upwards.
+inline constexpr uint32_t link_minor = 1;
+inline constexpr uint32_t first_tenant_minor = 0x8000;
+inline constexpr uint32_t other_minor = 0xFFFF;
 
 // The host side of one run's networking.
 struct RunPlan {
@@ -61,9 +77,10 @@ struct RunPlan {
   bool create_bridge = true;
   std::string ifb;  // "sb<short_id>i": upstream traffic is shaped on its egress
   Subnet subnet;
-  std::string gateway;        // subnet.address(1), on the bridge
-  uint64_t capacity_bps = 0;  // the link: network.link_rate_bps, or unlimited_bps when unset
-  std::vector<JobPlan> jobs;  // bridged jobs, in policy order
+  std::string gateway;              // subnet.address(1), on the bridge
+  uint64_t capacity_bps = 0;        // the link: network.link_rate_bps, or unlimited_bps when unset
+  std::vector<TenantPlan> tenants;  // tenants with bridged jobs, in order of their first job
+  std::vector<JobPlan> jobs;        // bridged jobs, in policy order
 };
 
 // The capacity of a link without network.link_rate_bps: high enough never to limit a veth pair,

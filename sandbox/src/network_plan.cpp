@@ -37,6 +37,32 @@ std::string describe(const Job& job) {
   return "job '" + job.name + "'";
 }
 
+// Each sibling's fraction of what their parent has; siblings without a share count as the mean
+// of the shares given (all equal when none is given).
+std::vector<double> fractions(const std::vector<std::optional<uint32_t>>& shares) {
+  double given_sum = 0;
+  size_t given = 0;
+  for (const auto& share : shares) {
+    if (share) {
+      given_sum += *share;
+      ++given;
+    }
+  }
+  const double mean = given == 0 ? 1.0 : given_sum / static_cast<double>(given);
+  double sum = 0;
+  for (const auto& share : shares) sum += share ? *share : mean;
+  std::vector<double> result;
+  for (const auto& share : shares) result.push_back((share ? *share : mean) / sum);
+  return result;
+}
+
+// A class's guaranteed rate: its fraction of the capacity, at least 1 bit/s, at most its ceil.
+uint64_t rate_for(uint64_t capacity_bps, double fraction, uint64_t ceil_bps) {
+  const auto fair =
+      static_cast<uint64_t>(std::llround(static_cast<double>(capacity_bps) * fraction));
+  return std::clamp<uint64_t>(fair, 1, ceil_bps);
+}
+
 }  // namespace
 
 Subnet Subnet::parse(const std::string& cidr) {
@@ -143,24 +169,71 @@ std::optional<RunPlan> plan_network(const policies::Policy& policy, const std::s
   plan.capacity_bps = link.link_rate_bps.value_or(unlimited_bps);
   if (plan.capacity_bps == 0) invalid("network.link_rate must be more than 0");
 
-  // Jobs without a net share count as the mean of the shares given (all equal when none is).
-  double given_sum = 0;
-  size_t given = 0;
+  // Shares divide the link among siblings as cgroups divide CPU: the tenants (with bridged jobs)
+  // and the tenant-less bridged jobs are siblings, and so are the bridged jobs of one tenant.
+  std::vector<std::string> tenant_names;  // in order of their first bridged job
   for (const Job* job : bridged) {
-    if (job->shares.net) {
-      if (*job->shares.net == 0) invalid(describe(*job) + ": shares.net must be more than 0");
-      given_sum += *job->shares.net;
-      ++given;
+    if (!job->tenant.empty() &&
+        std::find(tenant_names.begin(), tenant_names.end(), job->tenant) == tenant_names.end()) {
+      tenant_names.push_back(job->tenant);
     }
   }
-  const double mean = given == 0 ? 1.0 : given_sum / static_cast<double>(given);
-  std::vector<double> weights;
+  const auto tenant_share = [&](const std::string& name) -> std::optional<uint32_t> {
+    for (const policies::Tenant& tenant : policy.tenants) {
+      if (tenant.name == name) return tenant.shares.net;
+    }
+    return std::nullopt;
+  };
   for (const Job* job : bridged) {
-    weights.push_back(job->shares.net ? static_cast<double>(*job->shares.net) : mean);
+    if (job->shares.net == 0u) invalid(describe(*job) + ": shares.net must be more than 0");
   }
-  double sum = 0;
-  for (double weight : weights) sum += weight;
-  const double heaviest = *std::max_element(weights.begin(), weights.end());
+  for (const std::string& name : tenant_names) {
+    if (tenant_share(name) == 0u) invalid("tenant '" + name + "': shares.net must be more than 0");
+  }
+
+  // The top level: tenants first, then tenant-less jobs.
+  std::vector<std::optional<uint32_t>> top_shares;
+  for (const std::string& name : tenant_names) top_shares.push_back(tenant_share(name));
+  std::vector<const Job*> top_jobs;
+  for (const Job* job : bridged) {
+    if (job->tenant.empty()) {
+      top_jobs.push_back(job);
+      top_shares.push_back(job->shares.net);
+    }
+  }
+  const std::vector<double> top = fractions(top_shares);
+  for (size_t t = 0; t < tenant_names.size(); ++t) {
+    TenantPlan tenant;
+    tenant.name = tenant_names[t];
+    tenant.class_minor = static_cast<uint32_t>(first_tenant_minor + t);
+    tenant.share = top[t];
+    tenant.rate_bps = rate_for(plan.capacity_bps, tenant.share, plan.capacity_bps);
+    plan.tenants.push_back(std::move(tenant));
+  }
+
+  // Each job's fraction of the whole link, and the class it hangs under.
+  std::vector<double> shares(bridged.size());
+  std::vector<uint32_t> parents(bridged.size(), link_minor);
+  for (size_t j = 0; j < top_jobs.size(); ++j) {
+    const auto at = std::find(bridged.begin(), bridged.end(), top_jobs[j]) - bridged.begin();
+    shares[at] = top[tenant_names.size() + j];
+  }
+  for (const TenantPlan& tenant : plan.tenants) {
+    std::vector<size_t> members;
+    std::vector<std::optional<uint32_t>> member_shares;
+    for (size_t i = 0; i < bridged.size(); ++i) {
+      if (bridged[i]->tenant == tenant.name) {
+        members.push_back(i);
+        member_shares.push_back(bridged[i]->shares.net);
+      }
+    }
+    const std::vector<double> inner = fractions(member_shares);
+    for (size_t m = 0; m < members.size(); ++m) {
+      shares[members[m]] = tenant.share * inner[m];
+      parents[members[m]] = tenant.class_minor;
+    }
+  }
+  const double largest = *std::max_element(shares.begin(), shares.end());
 
   for (size_t i = 0; i < bridged.size(); ++i) {
     const Job& job = *bridged[i];
@@ -170,15 +243,16 @@ std::optional<RunPlan> plan_network(const policies::Policy& policy, const std::s
     slot.host_number = static_cast<uint32_t>(i + 2);  // .1 is the gateway
     slot.address = plan.subnet.address(slot.host_number);
     slot.class_minor = static_cast<uint32_t>(i + 2);  // 1:1 is the link itself
-    slot.share = weights[i] / sum;
+    slot.parent_minor = parents[i];
+    slot.share = shares[i];
     const auto net_max = job.settings.network.net_max_bps;
     if (net_max && *net_max == 0) invalid(describe(job) + ": network.net_max must be more than 0");
     slot.ceil_bps = std::min(plan.capacity_bps, net_max.value_or(plan.capacity_bps));
-    const auto fair = static_cast<uint64_t>(std::llround(plan.capacity_bps * slot.share));
-    slot.rate_bps = std::clamp<uint64_t>(fair, 1, slot.ceil_bps);
+    slot.rate_bps = rate_for(plan.capacity_bps, slot.share, slot.ceil_bps);
+    // HTB lends spare bandwidth among leaves in proportion to their quanta.
     slot.quantum =
         std::max(smallest_quantum,
-                 static_cast<uint32_t>(std::lround(largest_quantum * weights[i] / heaviest)));
+                 static_cast<uint32_t>(std::lround(largest_quantum * shares[i] / largest)));
     const double queue = static_cast<double>(slot.rate_bps) / 8 * queue_seconds;
     slot.queue_bytes =
         static_cast<uint32_t>(std::clamp(queue, double{smallest_queue}, double{largest_queue}));

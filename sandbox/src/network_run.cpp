@@ -27,10 +27,9 @@ namespace {
 namespace nl = sandbox::netlink;
 
 constexpr uint32_t htb_major = 1;
-constexpr uint32_t link_class = nl::tc_handle(htb_major, 1);
+constexpr uint32_t link_class = nl::tc_handle(htb_major, link_minor);
 // Unclassified traffic (ARP, IPv6, anything not from or to a job's IPv4 address) gets a small
-// class of its own, so it can neither starve jobs nor bypass their limits.
-constexpr uint32_t other_minor = 0xFFFF;
+// class of its own (other_minor), so it can neither starve jobs nor bypass their limits.
 constexpr uint64_t smallest_other_bps = 1'000'000;
 constexpr uint32_t other_queue_bytes = 64 * 1024;
 constexpr const char* job_ifname = "eth0";
@@ -184,10 +183,14 @@ class BridgedNetwork final : public RunNetwork {
     nl::add_htb_qdisc(sock_, ifindex, nl::tc_handle(htb_major, 0), other_minor);
     nl::add_htb_class(sock_, ifindex, nl::tc_handle(htb_major, 0), link_class, plan_.capacity_bps,
                       plan_.capacity_bps, 0);
+    for (const TenantPlan& tenant : plan_.tenants) {
+      nl::add_htb_class(sock_, ifindex, link_class, nl::tc_handle(htb_major, tenant.class_minor),
+                        tenant.rate_bps, plan_.capacity_bps, 0);
+    }
     for (const JobPlan& slot : plan_.jobs) {
       const uint32_t classid = nl::tc_handle(htb_major, slot.class_minor);
-      nl::add_htb_class(sock_, ifindex, link_class, classid, slot.rate_bps, slot.ceil_bps,
-                        slot.quantum);
+      nl::add_htb_class(sock_, ifindex, nl::tc_handle(htb_major, slot.parent_minor), classid,
+                        slot.rate_bps, slot.ceil_bps, slot.quantum);
       nl::add_bfifo_qdisc(sock_, ifindex, classid, leaf_handle(slot.class_minor), slot.queue_bytes);
       nl::add_ipv4_class_filter(sock_, ifindex, nl::tc_handle(htb_major, 0), match, slot.address,
                                 classid);
@@ -241,6 +244,16 @@ std::unique_ptr<RunNetwork> RunNetwork::create(const policies::Policy& policy,
                                                const std::string& run_id) {
   auto plan = plan_network(policy, run_id);
   if (!plan) return nullptr;
+  // Forwarding host ports needs NAT or a proxy, which this build does not have: refuse rather
+  // than run a job whose ports silently go nowhere.
+  for (const policies::Job& job : policy.jobs) {
+    if (job.settings.network.mode == policies::Network::Mode::bridged &&
+        !job.settings.network.ports.empty()) {
+      throw Error(exit_code::host_unsupported,
+                  "network: job '" + job.name + "': network.ports (port forwarding) is not " +
+                      "supported yet; reach the job at its bridge address instead");
+    }
+  }
   auto network = std::make_unique<BridgedNetwork>(std::move(*plan), current_owner(run_id));
   network->build();  // on failure `network` is destroyed here, removing what was made
   return network;

@@ -251,3 +251,23 @@ TEST_F(RunNetworkTest, CollectStaleRemovesOnlyDevicesOfDeadSupervisors) {
 
 }  // namespace
 }  // namespace network_test
+
+namespace network_test {
+namespace {
+
+TEST_F(RunNetworkTest, PortForwardingIsRefusedNotIgnored) {
+  auto job = bridged_job("web");
+  job.settings.network.ports = {policies::PortForward{8080, 80, "tcp"}};
+  const auto before = link_names();
+  try {
+    sandbox::net::RunNetwork::create(policy_of({job}), "run-ports");
+    ADD_FAILURE() << "ports were accepted but nothing forwards them";
+  } catch (const sandbox::Error& error) {
+    EXPECT_EQ(error.code, sandbox::exit_code::host_unsupported);
+    EXPECT_NE(std::string(error.what()).find("network.ports"), std::string::npos);
+  }
+  EXPECT_EQ(link_names(), before);
+}
+
+}  // namespace
+}  // namespace network_test
