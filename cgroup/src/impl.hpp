@@ -44,7 +44,9 @@ struct Group::Impl {
   const Dir* dir_for(const std::string& controller) const;
   const Dir* v2_dir() const;  // the cgroup2 directory, if the group has one
 
-  void kill_all(std::chrono::steady_clock::time_point deadline);
+  // Kills every process and waits until empty. With `trust_v2`, an empty v2 group is taken to
+  // mean empty everywhere (true unless a process was attached to v1 hierarchies only).
+  void kill_all(std::chrono::steady_clock::time_point deadline, bool trust_v2 = false);
   bool empty() const;
   // Removes the directories (and any subdirectory left in them); throws Error naming what remains.
   void remove(std::chrono::steady_clock::time_point deadline);

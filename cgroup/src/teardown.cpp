@@ -1,12 +1,16 @@
 // Teardown of a group: kill every process (cgroup.kill, else freeze + SIGKILL + thaw), wait until
 // empty, then rmdir children before parents in every hierarchy.
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "cgroup/parse.hpp"
 #include "delegation.hpp"
@@ -38,6 +42,41 @@ bool wait_until(Clock::time_point deadline, Predicate done) {
 bool populated(const Dir& dir) {
   const auto events = fs::read_at_if_exists(dir.fd.get(), "cgroup.events");
   return events && parse::flat_keyed(*events)["populated"] != 0;
+}
+
+// v2: waits until the subtree is empty. cgroup.events notifies POLLPRI when "populated" changes,
+// but the kernel rate-limits that to one notification per 10 ms per file, so the wait also
+// re-reads on a growing timer (50 us .. 10 ms), whichever comes first.
+bool wait_unpopulated(const Dir& dir, Clock::time_point deadline) {
+  const fs::Fd events{::openat(dir.fd.get(), "cgroup.events", O_RDONLY | O_CLOEXEC)};
+  if (!events) {
+    return errno == ENOENT;  // removed: nothing left in it
+  }
+  auto pause = std::chrono::microseconds(50);
+  for (;;) {
+    char text[256];
+    const ssize_t n = ::pread(events.get(), text, sizeof text - 1, 0);  // also re-arms the poll
+    if (n < 0) {
+      return errno == ENODEV || errno == ENOENT;
+    }
+    text[n] = '\0';
+    if (parse::flat_keyed(text)["populated"] == 0) {
+      return true;
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      return false;
+    }
+    const auto wait = std::min<Clock::duration>(pause, deadline - now);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
+    const timespec timeout{static_cast<time_t>(ns / 1000000000),
+                           static_cast<long>(ns % 1000000000)};
+    pollfd changed{events.get(), POLLPRI, 0};
+    if (::ppoll(&changed, 1, &timeout, nullptr) < 0 && errno != EINTR) {
+      fs::throw_errno("poll " + dir.full() + "/cgroup.events");
+    }
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(10));
+  }
 }
 
 // Every process in the group at `path` and its subgroups.
@@ -79,23 +118,34 @@ void set_frozen(const Dir& dir, bool frozen, Clock::time_point deadline) {
   });
 }
 
-// Removes `path` after its subdirectories; waits out EBUSY (tasks still exiting) until `deadline`.
-void remove_tree(const std::string& path, Clock::time_point deadline) {
-  for (const std::string& sub : fs::subdirectories(path)) {
-    remove_tree(path + "/" + sub, deadline);
+// Removes `path`, its subgroups first. The common case costs one rmdir. EBUSY means subgroups or
+// tasks: then the subgroups are removed, and while tasks remain `on_busy` runs once (to kill them)
+// and exiting tasks are waited for until `deadline`.
+void remove_tree(const std::string& path, Clock::time_point deadline,
+                 const std::function<void()>& on_busy) {
+  if (::rmdir(path.c_str()) == 0 || errno == ENOENT) {
+    return;
   }
+  if (errno != EBUSY) {
+    fs::throw_errno("rmdir " + path);
+  }
+  for (const std::string& sub : fs::subdirectories(path)) {
+    remove_tree(path + "/" + sub, deadline, on_busy);
+  }
+  bool removed = false, busy_handled = false;
   int err = 0;
-  const bool removed = wait_until(deadline, [&] {
+  wait_until(deadline, [&] {
     if (::rmdir(path.c_str()) == 0 || errno == ENOENT) {
-      return true;
+      return removed = true;
     }
     err = errno;
+    if (err == EBUSY && !busy_handled) {
+      busy_handled = true;
+      on_busy();
+    }
     return err != EBUSY;  // anything but "busy" will not get better by waiting
   });
-  if (!removed || err != 0) {
-    if (::access(path.c_str(), F_OK) != 0) {
-      return;
-    }
+  if (!removed) {
     fs::throw_errno("rmdir " + path, err);
   }
 }
@@ -145,14 +195,16 @@ bool Group::Impl::empty() const {
   return true;
 }
 
-void Group::Impl::kill_all(Clock::time_point deadline) {
+void Group::Impl::kill_all(Clock::time_point deadline, bool trust_v2) {
   const Dir* v2 = v2_dir();
   if (v2 && fs::exists_at(v2->fd.get(), "cgroup.kill")) {
     // One write kills the whole subtree, including processes that fork meanwhile (5.14+).
     if (int err = fs::try_write_at(v2->fd.get(), "cgroup.kill", "1"); err != 0 && err != ENOENT) {
       fs::throw_errno("write " + v2->full() + "/cgroup.kill", err);
     }
-    wait_until(deadline, [&] { return !populated(*v2); });
+    if (wait_unpopulated(*v2, deadline) && (trust_v2 || dirs.size() == 1)) {
+      return;
+    }
   }
   if (empty()) {
     return;
@@ -192,9 +244,17 @@ void Group::Impl::kill_all(Clock::time_point deadline) {
 
 void Group::Impl::remove(Clock::time_point deadline) {
   std::string failures;
+  bool killed_again = false;
+  // A hierarchy still busy after the v2 group emptied holds a process that is not in the v2 group
+  // (attached to v1 only): kill it through the v1 path.
+  const auto kill_the_rest = [&] {
+    if (!std::exchange(killed_again, true)) {
+      kill_all(deadline, false);
+    }
+  };
   for (auto dir = dirs.rbegin(); dir != dirs.rend(); ++dir) {
     try {
-      remove_tree(dir->full(), deadline);
+      remove_tree(dir->full(), deadline, kill_the_rest);
     } catch (const Error& error) {
       failures += (failures.empty() ? "" : "; ") + std::string(error.what());
     }
@@ -213,7 +273,8 @@ Group::Impl::~Impl() {
   }
   const auto deadline = Clock::now() + kTeardownTimeout;
   try {
-    kill_all(deadline);
+    // The v2 group's "populated" is trusted here; remove() catches what it could not see.
+    kill_all(deadline, true);
   } catch (const std::exception& error) {
     (void)std::fprintf(stderr, "sandbox: cgroup teardown: %s\n", error.what());
   }

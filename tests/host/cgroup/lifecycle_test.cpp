@@ -424,3 +424,48 @@ TEST(CgroupSharedCgroup, ProcessesBesideUsMoveIntoTheLeafAndBack) {
 
 }  // namespace
 }  // namespace cgroup::testing
+
+namespace cgroup::testing {
+namespace {
+
+// Hybrid: teardown trusts the cgroup2 group's "populated" first; a process that was put in the v1
+// hierarchies only (not through attach()) is invisible there and must still be killed.
+TEST(CgroupHybrid, TeardownKillsAProcessThatIsOnlyInV1Hierarchies) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  if (host.layout != Layout::hybrid) {
+    GTEST_SKIP() << "needs v1 hierarchies and a cgroup2 mount";
+  }
+  auto run = Group::create_run(host, "v1-only-test");
+  auto job = run->create_child("job", Limits{});
+  const std::vector<std::string> dirs = directories(host, *run);
+  Child hidden([] {
+    alarm(60);
+    pause();
+    return 0;
+  });
+  for (const auto& [key, path] : job->paths()) {
+    if (key == "unified" || host.controllers.at(key).version != 1) {
+      continue;
+    }
+    const std::string procs = host.controllers.at(key).mount + path + "/cgroup.procs";
+    FILE* out = std::fopen(procs.c_str(), "w");
+    ASSERT_NE(out, nullptr) << procs;
+    std::fprintf(out, "%d", hidden.pid());
+    ASSERT_EQ(std::fclose(out), 0) << procs;
+  }
+  ASSERT_EQ(proc_self_cgroup(hidden.pid(), ""), proc_self_cgroup(getpid(), ""))
+      << "the process must not be in the cgroup2 group";
+
+  job.reset();
+  run.reset();
+  for (const std::string& dir : dirs) {
+    EXPECT_FALSE(exists(dir)) << dir << " was left behind";
+  }
+  const auto status = hidden.wait(std::chrono::seconds(5));
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
+}
+
+}  // namespace
+}  // namespace cgroup::testing
