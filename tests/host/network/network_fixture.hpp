@@ -225,16 +225,16 @@ class JobProcess {
   Child child_;
 };
 
-// Waits until a TCP socket listens on `port` in our namespace (from /proc/net/tcp).
+// Waits until a TCP socket listens on `port` in our namespace (/proc/net/tcp and tcp6).
 inline bool wait_for_listener(uint16_t port,
                               std::chrono::milliseconds limit = std::chrono::seconds(5)) {
   char wanted[8];
   std::snprintf(wanted, sizeof wanted, ":%04X", port);
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream tcp("/proc/net/tcp");
+    std::ifstream tcp("/proc/net/tcp"), tcp6("/proc/net/tcp6");
     std::string line;
-    while (std::getline(tcp, line)) {
+    while (std::getline(tcp, line) || std::getline(tcp6, line)) {
       // "  sl  local_address rem_address   st ..." with st 0A = LISTEN
       std::istringstream fields(line);
       std::string slot, local, remote, state;
