@@ -111,9 +111,11 @@ struct Usage {
 class Group {
  public:
   // A top-level group for one run: `<parent>/sb-<pid>-<starttime>-<name>`, where parent is our own
-  // cgroup in each hierarchy (delegation) or `parent_override` when given. On v2 this moves the
-  // calling process into a leaf `<our cgroup>/supervisor` first if that is needed to enable
-  // controllers (the "no internal processes" rule).
+  // cgroup in each hierarchy (delegation) or `parent_override` when given (absolute: from each
+  // mount; relative: below our cgroup; it must exist). On v2 this moves the calling process (and
+  // then any other process of our cgroup) into a leaf `<our cgroup>/supervisor` first if that is
+  // needed to enable controllers (the "no internal processes" rule); the last run group's
+  // destruction moves them back. docs/cgroups.md has the details.
   static std::unique_ptr<Group> create_run(const Host& host, const std::string& name,
                                            const std::optional<std::string>& parent_override = {});
   // A child group (a tenant or a job) with limits applied.
@@ -139,6 +141,7 @@ class Group {
   // Samples peaks that the kernel does not keep (call periodically while jobs run).
   void sample();
 
+  // The directory name: `sb-<pid>-<starttime>-<name>` for a run group, `name` for a child.
   const std::string& name() const { return name_; }
   // Path relative to each hierarchy's mount, e.g. "/process_api/x/sb-12-345-farm/ci".
   std::map<std::string, std::string> paths() const;
