@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 
 #include "cgroup/cgroup.hpp"
@@ -40,6 +42,21 @@ struct RunGroups {
     tenants.clear();
     run.reset();
   }
+};
+
+// Logs (at debug level, `sandbox -v run`) how long each phase of the run took: start-up time is
+// what a person at a shell feels first.
+class PhaseLog {
+ public:
+  void done(const char* phase) {
+    const auto now = Clock::now();
+    spdlog::debug("run: {} in {:.2f} ms", phase,
+                  std::chrono::duration<double, std::milli>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  Clock::time_point last_ = Clock::now();
 };
 
 // Runs `step`, turning the cgroup module's errors into the tool's exit codes.
@@ -157,7 +174,9 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   }
   const RunPlan plan = plan_run(policy);
 
+  PhaseLog phases;
   const cgroup::Host host = cgroup_step("cgroup", [] { return cgroup::detect(); });
+  phases.done("cgroup::detect");
   if (const auto problems = check_policy_against_host(policy, host); !problems.empty()) {
     std::string text = "this host cannot run the policy:";
     for (const auto& problem : problems) text += "\n  " + problem.to_string();
@@ -168,6 +187,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sandbox: removing stale cgroups: %s\n", e.what());
   }
+  phases.done("host check and stale cgroups");
 
   RunGroups groups;
   groups.run = cgroup_step("cgroup for run", [&] {
@@ -186,6 +206,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     }));
   }
 
+  phases.done("cgroups created");
   std::unique_ptr<net::RunNetwork> network = net::RunNetwork::create(policy, groups.run->name());
 
   // From here on our signals arrive through the supervisor's signalfd; jobs restore their own.
@@ -299,7 +320,9 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   }
   if (top_measured) supervisor.add_share_set(std::move(top));
 
+  phases.done("jobs launched");
   supervisor.run();
+  phases.done("jobs ended");
   terminal.reset();  // the terminal goes back to us before anything else is printed
 
   RunReport report;
