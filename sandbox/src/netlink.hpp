@@ -46,6 +46,7 @@ struct LinkInfo {
   std::string alias;   // IFLA_IFALIAS, empty when unset
   unsigned flags = 0;  // IFF_UP, IFF_LOOPBACK, ...
   int master = 0;      // ifindex of the bridge it is a port of, 0 when none
+  uint32_t group = 0;  // IFLA_GROUP; 0 is the default group of every device
   uint64_t rx_bytes = 0, tx_bytes = 0;
 };
 
@@ -55,14 +56,15 @@ std::optional<LinkInfo> find_link(Socket& sock, const std::string& name);
 // Like find_link, but a missing link is an error naming `name`.
 int ifindex_of(Socket& sock, const std::string& name);
 
-void add_bridge(Socket& sock, const std::string& name);
-void add_ifb(Socket& sock, const std::string& name);
+// `group`: the link group the new device joins (0: the default group).
+void add_bridge(Socket& sock, const std::string& name, uint32_t group = 0);
+void add_ifb(Socket& sock, const std::string& name, uint32_t group = 0);
 // A veth pair: `host_name` here, enslaved to `master` (an ifindex, 0 for none); its peer
 // `peer_name` created directly in the network namespace of process `peer_netns_pid`, so the peer
 // name only has to be free there. The host end is up; the peer is down until someone in its
 // namespace brings it up (the kernel refuses to open a peer created in another namespace).
 void add_veth(Socket& sock, const std::string& host_name, const std::string& peer_name,
-              pid_t peer_netns_pid, int master);
+              pid_t peer_netns_pid, int master, uint32_t group = 0);
 void set_up(Socket& sock, int ifindex);
 // The STP state of bridge port `ifindex` (BR_STATE_FORWARDING, ...), nullopt when it is not a
 // bridge port (yet).
@@ -70,6 +72,9 @@ std::optional<int> bridge_port_state(Socket& sock, int ifindex);
 void set_alias(Socket& sock, int ifindex, const std::string& alias);
 // Deletes a link; false when it did not exist (already gone is not an error for teardown).
 bool delete_link(Socket& sock, const std::string& name);
+// Deletes every link of `group` in one request. Group 0 holds every device not put elsewhere
+// (eth0, lo), so it is refused with std::invalid_argument.
+void delete_link_group(Socket& sock, uint32_t group);
 
 // ---- IPv4 addresses and routes ----
 

@@ -1,8 +1,11 @@
 // Links through netlink: bridge, IFB and veth creation, flags, aliases, deletion, listing.
 #include <net/if.h>
 #include <netlink/errno.h>
+#include <netlink/msg.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+
+#include <stdexcept>
 
 #include "netlink.hpp"
 #include "netlink_objects.hpp"
@@ -22,6 +25,7 @@ LinkInfo info_of(rtnl_link* link) {
   info.alias = alias != nullptr ? alias : "";
   info.flags = rtnl_link_get_flags(link);
   info.master = rtnl_link_get_master(link);
+  info.group = rtnl_link_get_group(link);
   info.rx_bytes = rtnl_link_get_stat(link, RTNL_LINK_RX_BYTES);
   info.tx_bytes = rtnl_link_get_stat(link, RTNL_LINK_TX_BYTES);
   return info;
@@ -67,23 +71,26 @@ int ifindex_of(Socket& sock, const std::string& name) {
   return link->ifindex;
 }
 
-void add_bridge(Socket& sock, const std::string& name) {
+void add_bridge(Socket& sock, const std::string& name, uint32_t group) {
   auto link = allocate<LinkPtr>(rtnl_link_bridge_alloc);
   rtnl_link_set_name(link.get(), name.c_str());
+  if (group != 0) rtnl_link_set_group(link.get(), group);
   create(sock, link.get(), "create bridge " + name);
 }
 
-void add_ifb(Socket& sock, const std::string& name) {
+void add_ifb(Socket& sock, const std::string& name, uint32_t group) {
   auto link = allocate<LinkPtr>(rtnl_link_alloc);
   check(rtnl_link_set_type(link.get(), "ifb"), "create ifb " + name);
   rtnl_link_set_name(link.get(), name.c_str());
+  if (group != 0) rtnl_link_set_group(link.get(), group);
   create(sock, link.get(), "create ifb " + name);
 }
 
 void add_veth(Socket& sock, const std::string& host_name, const std::string& peer_name,
-              pid_t peer_netns_pid, int master) {
+              pid_t peer_netns_pid, int master, uint32_t group) {
   auto link = allocate<LinkPtr>(rtnl_link_veth_alloc);
   rtnl_link_set_name(link.get(), host_name.c_str());
+  if (group != 0) rtnl_link_set_group(link.get(), group);
   if (master != 0) rtnl_link_set_master(link.get(), master);
   rtnl_link_set_flags(link.get(), IFF_UP);
   LinkPtr peer(rtnl_link_veth_get_peer(link.get()));  // a new reference
@@ -124,6 +131,22 @@ bool delete_link(Socket& sock, const std::string& name) {
   if (is_missing(result)) return false;
   check(result, "delete link " + name);
   return true;
+}
+
+void delete_link_group(Socket& sock, uint32_t group) {
+  if (group == 0) throw std::invalid_argument("delete_link_group: group 0 holds every device");
+  const std::string what = "delete the links of group " + std::to_string(group);
+  // libnl builds RTM_DELLINK only for a name or an index, so the request is made here: no index,
+  // no name, IFLA_GROUP set is the kernel's "delete the whole group".
+  std::unique_ptr<nl_msg, Releaser<nl_msg, nlmsg_free>> message(
+      nlmsg_alloc_simple(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK));
+  if (!message) throw std::bad_alloc();
+  ifinfomsg header{};
+  header.ifi_family = AF_UNSPEC;
+  check(nlmsg_append(message.get(), &header, sizeof header, NLMSG_ALIGNTO), what);
+  check(nla_put_u32(message.get(), IFLA_GROUP, group), what);
+  check(nl_send_auto(sock.get(), message.get()), what);
+  check(nl_wait_for_ack(sock.get()), what);
 }
 
 }  // namespace sandbox::netlink

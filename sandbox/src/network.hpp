@@ -73,6 +73,10 @@ inline constexpr uint32_t other_minor = 0xFFFF;
 // The host side of one run's networking.
 struct RunPlan {
   std::string short_id;  // 8 hex digits derived from the run id
+  // The link group (IFLA_GROUP) of every device the run creates, so teardown removes them in one
+  // request (one RCU grace period instead of one per device): the value short_id spells, or 0
+  // (no group) in the unlikely case that this is 0, the group every other device is in.
+  uint32_t link_group = 0;
   std::string bridge;    // "sb<short_id>" or the policy's existing bridge
   bool create_bridge = true;
   std::string ifb;  // "sb<short_id>i": upstream traffic is shaped on its egress
@@ -90,7 +94,9 @@ inline constexpr uint64_t unlimited_bps = 100'000'000'000ULL;
 // nullopt when no job is bridged. Throws sandbox::Error(invalid_policy) when bridged jobs
 // disagree on bridge, subnet or link rate, or the subnet has too few addresses.
 std::optional<RunPlan> plan_network(const policies::Policy& policy, const std::string& run_id);
-// A stable 8-hex-digit digest of the run id, so device names fit IFNAMSIZ.
+// A stable 32-bit digest of the run id (FNV-1a), and its 8 hex digits, which keep device names
+// within IFNAMSIZ.
+uint32_t run_digest(const std::string& run_id);
 std::string short_run_id(const std::string& run_id);
 
 // Ownership marks in the alias (IFLA_IFALIAS) of every device a run creates, so collect_stale()

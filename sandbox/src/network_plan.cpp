@@ -114,14 +114,18 @@ std::string Subnet::to_string() const {
   return cidr(0);
 }
 
-std::string short_run_id(const std::string& run_id) {
+uint32_t run_digest(const std::string& run_id) {
   uint32_t hash = 2166136261u;  // FNV-1a: stable across builds and machines
   for (unsigned char c : run_id) {
     hash ^= c;
     hash *= 16777619u;
   }
+  return hash;
+}
+
+std::string short_run_id(const std::string& run_id) {
   char text[9];
-  std::snprintf(text, sizeof text, "%08x", hash);
+  std::snprintf(text, sizeof text, "%08x", run_digest(run_id));
   return text;
 }
 
@@ -151,6 +155,7 @@ std::optional<RunPlan> plan_network(const policies::Policy& policy, const std::s
 
   RunPlan plan;
   plan.short_id = short_run_id(run_id);
+  plan.link_group = run_digest(run_id);  // 0 only by a 1 in 2^32 chance: then no group
   plan.create_bridge = link.bridge.empty();
   plan.bridge = plan.create_bridge ? "sb" + plan.short_id : link.bridge;
   if (plan.bridge.size() >= IFNAMSIZ) {

@@ -62,7 +62,7 @@ class BridgedNetwork final : public RunNetwork {
     const std::lock_guard lock(mutex_);
     check_subnet_is_free();
     if (plan_.create_bridge) {
-      nl::add_bridge(sock_, plan_.bridge);
+      nl::add_bridge(sock_, plan_.bridge, plan_.link_group);
       created_links_.push_back(plan_.bridge);
       bridge_ = nl::ifindex_of(sock_, plan_.bridge);
       nl::set_alias(sock_, bridge_, owner_alias(owner_));
@@ -77,7 +77,7 @@ class BridgedNetwork final : public RunNetwork {
     }
     nl::set_up(sock_, bridge_);
 
-    nl::add_ifb(sock_, plan_.ifb);
+    nl::add_ifb(sock_, plan_.ifb, plan_.link_group);
     created_links_.push_back(plan_.ifb);
     ifb_ = nl::ifindex_of(sock_, plan_.ifb);
     nl::set_alias(sock_, ifb_, owner_alias(owner_));
@@ -98,7 +98,7 @@ class BridgedNetwork final : public RunNetwork {
       setup_failed("job '" + job.name + "' shares the host's network namespace; bridged " +
                    "networking needs the net namespace");
     }
-    nl::add_veth(sock_, slot->host_ifname, job_ifname, child, bridge_);
+    nl::add_veth(sock_, slot->host_ifname, job_ifname, child, bridge_, plan_.link_group);
     try {
       const int port = nl::ifindex_of(sock_, slot->host_ifname);
       nl::set_alias(sock_, port, owner_alias(owner_));
@@ -202,6 +202,19 @@ class BridgedNetwork final : public RunNetwork {
     nl::add_bfifo_qdisc(sock_, ifindex, other_class, leaf_handle(0), other_queue_bytes);
   }
 
+  // Deletes all our devices in one request, but only when the group holds nothing else: a device
+  // someone else put in it must not go with ours.
+  void delete_own_group() {
+    if (plan_.link_group == 0 || created_links_.empty()) return;
+    for (const nl::LinkInfo& link : nl::list_links(sock_)) {
+      if (link.group == plan_.link_group && std::find(created_links_.begin(), created_links_.end(),
+                                                      link.name) == created_links_.end()) {
+        return;
+      }
+    }
+    nl::delete_link_group(sock_, plan_.link_group);
+  }
+
   // Best effort and complete: one failure must not keep the rest from being removed.
   void teardown() noexcept {
     const std::lock_guard lock(mutex_);
@@ -212,7 +225,9 @@ class BridgedNetwork final : public RunNetwork {
         spdlog::warn("network teardown: {}: {}", what, error.what());
       }
     };
-    // Ports first (their peers in the jobs' namespaces go with them), the bridge last.
+    attempt("delete the run's link group", [&] { delete_own_group(); });
+    // Whatever is left (no group, or the group held a stranger): ports first (their peers in the
+    // jobs' namespaces go with them), the bridge last.
     for (auto name = created_links_.rbegin(); name != created_links_.rend(); ++name) {
       attempt("delete " + *name, [&] { nl::delete_link(sock_, *name); });
     }

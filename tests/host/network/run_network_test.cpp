@@ -271,3 +271,36 @@ TEST_F(RunNetworkTest, PortForwardingIsRefusedNotIgnored) {
 
 }  // namespace
 }  // namespace network_test
+
+namespace network_test {
+namespace {
+
+TEST_F(RunNetworkTest, TeardownByLinkGroupSparesAStrangerInTheGroup) {
+  const auto policy = policy_of({bridged_job("a")});
+  const auto plan = sandbox::net::plan_network(policy, "run-group");
+  ASSERT_NE(plan->link_group, 0u);
+  sandbox::netlink::Socket sock;
+  {
+    auto network = sandbox::net::RunNetwork::create(policy, "run-group");
+    ASSERT_NE(network, nullptr);
+    // Our devices are in the run's group; then someone else joins it.
+    EXPECT_EQ(sandbox::netlink::find_link(sock, plan->bridge)->group, plan->link_group);
+    EXPECT_EQ(sandbox::netlink::find_link(sock, plan->ifb)->group, plan->link_group);
+    sandbox::netlink::add_bridge(sock, "stranger0", plan->link_group);
+  }
+  const auto left = link_names();
+  EXPECT_TRUE(left.count("stranger0"));
+  EXPECT_FALSE(left.count(plan->bridge));
+  EXPECT_FALSE(left.count(plan->ifb));
+}
+
+TEST_F(RunNetworkTest, LinkGroupZeroIsNeverDeleted) {
+  // In the test's namespace all the same: were the guard broken, lo would go, not eth0.
+  sandbox::netlink::Socket sock;
+  const auto before = link_names();
+  EXPECT_THROW(sandbox::netlink::delete_link_group(sock, 0), std::invalid_argument);
+  EXPECT_EQ(link_names(), before);
+}
+
+}  // namespace
+}  // namespace network_test
