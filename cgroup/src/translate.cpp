@@ -229,8 +229,11 @@ void plan_io(Planner& planner, const Limits& limits, const Host& host) {
 }  // namespace
 
 bool is_optional(const Limits& limits, const std::string& limit) {
-  return limit == kOomGroup ||
-         std::find(limits.optional.begin(), limits.optional.end(), limit) != limits.optional.end();
+  const auto listed = [&](const std::string& name) {
+    return std::find(limits.optional.begin(), limits.optional.end(), name) != limits.optional.end();
+  };
+  // "io" (the policy's name for io limits) covers the io weight from shares as well.
+  return limit == kOomGroup || listed(limit) || (limit == "io_weight" && listed("io"));
 }
 
 std::vector<PlannedSetting> plan_settings(const Limits& limits, const Host& host) {

@@ -82,7 +82,8 @@ struct Limits {
   std::optional<uint64_t> io_weight;
   std::vector<IoMax> io_max;
   // Limit names that may be skipped where unsupported: "cpu" (cpu_weight), "cpu_max", "cpuset",
-  // "memory" (memory_max), "memory_high", "swap", "pids", "io_weight", "io" (io_max).
+  // "memory" (memory_max), "memory_high", "swap", "pids", "io_weight", "io" (io_max; also covers
+  // io_weight).
   std::vector<std::string> optional;
 };
 

@@ -243,6 +243,10 @@ TEST(TranslateMissingController, UnsupportedNamesTheLimitAndWhy) {
   }
   limits.optional = {"io_weight"};
   EXPECT_TRUE(writes(limits, host).empty());
+  limits.optional = {"io"};
+  EXPECT_TRUE(writes(limits, host).empty()) << "optional io covers the io weight too";
+  limits.optional = {"memory"};
+  EXPECT_EQ(unsupported_limit(limits, host), "io_weight");
 }
 
 TEST(TranslateEmpty, NoLimitsNoWrites) {
