@@ -4,6 +4,8 @@
 //   job, after identity is set:   drop_capabilities(keep); set_no_new_privs(); install_seccomp()
 #pragma once
 
+#include <linux/filter.h>
+
 #include <string>
 #include <vector>
 
@@ -28,6 +30,12 @@ void set_no_new_privs();
 // Loads the seccomp filter for `policy` (default deny list, plus allow/deny). The last step
 // before execve. Throws sandbox::Error(setup_failed) naming an unknown syscall.
 void install_seccomp(const policies::Seccomp& policy);
+
+// install_seccomp() in two steps, so that a launcher compiles a policy's filter once (libseccomp,
+// the expensive part, no kernel state changed) and each job only loads it as its last step
+// before execve. An empty program means there is nothing to filter. Errors as install_seccomp().
+std::vector<sock_filter> compile_seccomp(const policies::Seccomp& policy);
+void load_seccomp(const std::vector<sock_filter>& program);
 
 // Syscall names known to libseccomp on this machine, for validation of allow/deny lists.
 bool is_known_syscall(const std::string& name);

@@ -52,7 +52,8 @@ std::vector<char*> pointers(const std::vector<std::string>& strings) {
 
 }  // namespace
 
-void run_job(const LaunchSpec& spec, int channel, pid_t init) noexcept {
+void run_job(const LaunchSpec& spec, const std::vector<sock_filter>& seccomp, int channel,
+             pid_t init) noexcept {
   try {
     const policies::JobSettings& settings = *spec.settings;
     install_stdio(spec.stdio);
@@ -72,7 +73,7 @@ void run_job(const LaunchSpec& spec, int channel, pid_t init) noexcept {
     reset_signals();
     // Close-on-exec rather than close: the channel must stay open until execve succeeds.
     check(close_range(3, ~0U, CLOSE_RANGE_CLOEXEC), "close_range");
-    hardening::install_seccomp(settings.seccomp);
+    hardening::load_seccomp(seccomp);
     const auto errors = try_exec(spec.exec_candidates, argv.data(), envp.data());
     const auto failure = classify_exec_failure(spec.argv.front(), errors);
     send(channel, ChildMessage::failure(failure.exit_code, failure.message));

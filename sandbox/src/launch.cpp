@@ -55,7 +55,7 @@ class UnreleasedChild {
 }  // namespace
 
 LaunchedJob launch_job(const LaunchSpec& spec, const policies::Job& job, cgroup::Group& group,
-                       net::RunNetwork* network) {
+                       net::RunNetwork* network, SeccompPrograms& seccomp) {
   Pipe sync = make_pipe("release");
   Pipe channel = make_pipe("job channel");
 
@@ -79,6 +79,8 @@ LaunchedJob launch_job(const LaunchSpec& spec, const policies::Job& job, cgroup:
   const Release release = Release::with(link);
   const ssize_t written = write(sync.write.get(), &release, sizeof release);
   if (written != static_cast<ssize_t>(sizeof release)) throw_errno("release job");
+  // pid 1 is busy with its mounts now; it reads the filter just before it forks the job.
+  send_program(sync.write.get(), seccomp.get(spec.settings->seccomp));
   check(fcntl(launched.channel.get(), F_SETFL, O_NONBLOCK), "job channel O_NONBLOCK");
   guard.release();
   return launched;

@@ -7,6 +7,7 @@
 #include "cgroup/cgroup.hpp"
 #include "launch_spec.hpp"
 #include "network.hpp"
+#include "seccomp_programs.hpp"
 #include "unique_fd.hpp"
 
 namespace sandbox {
@@ -18,8 +19,10 @@ struct LaunchedJob {
 };
 
 // Throws Error(setup_failed) naming the step when the job cannot be started; the child, if one
-// was created, is then killed and reaped. `network` is null unless the policy is bridged.
+// was created, is then killed and reaped. `network` is null unless the policy is bridged. The
+// job's seccomp filter comes from `seccomp`, compiled (on first use) after the child is released,
+// so that libseccomp's work overlaps with the child's own setup.
 LaunchedJob launch_job(const LaunchSpec& spec, const policies::Job& job, cgroup::Group& group,
-                       net::RunNetwork* network);
+                       net::RunNetwork* network, SeccompPrograms& seccomp);
 
 }  // namespace sandbox

@@ -15,6 +15,7 @@
 #include "hardening.hpp"
 #include "job_process.hpp"
 #include "network.hpp"
+#include "seccomp_programs.hpp"
 #include "signals.hpp"
 #include "sys_error.hpp"
 
@@ -120,7 +121,6 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
     }
     close_other_fds(keep);
     const Release release = wait_for_release(sync);
-    close(sync);
     // Before anything else: nothing of the job may run outside its cgroup.
     if (spec.cgroup_join) {
       join_cgroups(*spec.cgroup_join);
@@ -131,13 +131,15 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
       check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
     }
     finish_sandbox(spec, release);
+    const std::vector<sock_filter> seccomp = receive_program(sync);
+    close(sync);
 
     const sigset_t signals = forwarded_signal_set({SIGCHLD});
     check(sigprocmask(SIG_BLOCK, &signals, nullptr), "sigprocmask");
     const pid_t self = getpid();
     const pid_t job = fork();
     if (job < 0) throw_errno("fork job");
-    if (job == 0) run_job(spec, channel, self);
+    if (job == 0) run_job(spec, seccomp, channel, self);
 
     for (int fd : {spec.stdio.in, spec.stdio.out, spec.stdio.err}) {
       if (fd >= 0) close(fd);

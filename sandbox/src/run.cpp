@@ -221,6 +221,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     dev_null.reset(check(open("/dev/null", O_RDONLY | O_CLOEXEC), "open /dev/null"));
   }
   std::optional<TerminalHandover> terminal;
+  SeccompPrograms seccomp;
 
   for (const auto& job_plan : plan.jobs) {
     const size_t i = job_plan.job;
@@ -279,7 +280,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
         join = prepare_cgroup_join(host, *slot.group);
         spec.cgroup_join = &join;
       }
-      slot.process = launch_job(spec, job, *slot.group, network.get());
+      slot.process = launch_job(spec, job, *slot.group, network.get(), seccomp);
     } catch (const std::exception& e) {
       const auto* error = dynamic_cast<const Error*>(&e);
       slot.report.status = "setup_failed";

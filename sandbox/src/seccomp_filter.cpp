@@ -1,6 +1,11 @@
 // install_seccomp(): compiles a FilterPlan to BPF with libseccomp and loads it.
 #include <seccomp.h>
 
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <memory>
 
@@ -42,12 +47,8 @@ void add_rule(scmp_filter_ctx context, const SyscallRule& rule, uint32_t action)
   }
 }
 
-}  // namespace
-
-void install_seccomp(const policies::Seccomp& policy) {
-  const FilterPlan plan = plan_filter(policy);
-  if (plan.rules.empty()) return;
-
+// The libseccomp filter for a non-empty plan, ready to load or export.
+FilterContext build_filter(const FilterPlan& plan) {
   FilterContext context(seccomp_init(SCMP_ACT_ALLOW));
   if (!context) fail_setup("seccomp: seccomp_init failed");
   // The native ABI alone would leave the same kernel reachable through `int 0x80` (i386) and the
@@ -66,7 +67,52 @@ void install_seccomp(const policies::Seccomp& policy) {
   for (const SyscallRule& rule : plan.rules) {
     add_rule(context.get(), rule, action_of(rule, plan.action));
   }
+  return context;
+}
+
+}  // namespace
+
+void install_seccomp(const policies::Seccomp& policy) {
+  const FilterPlan plan = plan_filter(policy);
+  if (plan.rules.empty()) return;
+  FilterContext context = build_filter(plan);
   check(seccomp_load(context.get()), "loading the filter");
+}
+
+std::vector<sock_filter> compile_seccomp(const policies::Seccomp& policy) {
+  const FilterPlan plan = plan_filter(policy);
+  if (plan.rules.empty()) return {};
+  FilterContext context = build_filter(plan);
+  // libseccomp 2.5 exports BPF only to a file descriptor.
+  const int memory = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+  if (memory < 0) fail_setup("seccomp: memfd_create", errno);
+  std::vector<sock_filter> program;
+  try {
+    check(seccomp_export_bpf(context.get(), memory), "exporting the filter");
+    const off_t size = lseek(memory, 0, SEEK_END);
+    if (size <= 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0) {
+      fail_setup("seccomp: exported filter has an invalid size");
+    }
+    program.resize(static_cast<size_t>(size) / sizeof(sock_filter));
+    if (pread(memory, program.data(), static_cast<size_t>(size), 0) != size) {
+      fail_setup("seccomp: reading the exported filter", errno);
+    }
+  } catch (...) {
+    close(memory);
+    throw;
+  }
+  close(memory);
+  return program;
+}
+
+void load_seccomp(const std::vector<sock_filter>& program) {
+  if (program.empty()) return;
+  if (program.size() > BPF_MAXINSNS) fail_setup("seccomp: filter too long");
+  sock_fprog fprog{static_cast<unsigned short>(program.size()),
+                   const_cast<sock_filter*>(program.data())};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog) != 0) {
+    fail_setup("seccomp: loading the filter", errno);
+  }
 }
 
 }  // namespace sandbox::hardening
