@@ -37,7 +37,8 @@ struct RunGroups {
   std::unique_ptr<cgroup::Group> run;
   std::vector<std::unique_ptr<cgroup::Group>> tenants;
   std::vector<std::unique_ptr<cgroup::Group>> jobs;
-  ~RunGroups() {
+  ~RunGroups() { remove(); }
+  void remove() {
     jobs.clear();
     tenants.clear();
     run.reset();
@@ -331,6 +332,8 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   report.cgroup_layout = cgroup::to_string(host.layout);
   for (auto& job : jobs) report.jobs.push_back(std::move(job.report));
   report.exit_code = run_exit_code(report.jobs);
+  groups.remove();
+  phases.done("cgroups removed");
   report.wall_seconds = std::chrono::duration<double>(Clock::now() - run_started).count();
   return report;
 }
