@@ -1,0 +1,115 @@
+// Start-up benchmark (not a test): the wall time of `sandbox run` of /bin/true with user, pid,
+// mount, uts and ipc namespaces and a cgroup, next to plain /bin/true, unshare(1) and bubblewrap,
+// measured in the same run, interleaved round by round so that machine noise hits all alike.
+//
+//   cmake --build build --target bench_startup && build/bin/bench_startup [runs] [other-sandbox...]
+//
+// Further `sandbox` binaries given after the number of runs are measured too (to compare builds,
+// e.g. a statically linked one).
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+struct Variant {
+  std::string name;
+  std::vector<std::string> argv;
+  std::vector<double> ms;
+};
+
+bool executable(const char* path) { return access(path, X_OK) == 0; }
+
+// One run: spawn, wait, return milliseconds (negative when it failed).
+double time_once(const std::vector<std::string>& argv, int null_fd) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, null_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, null_fd, STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  pid_t pid;
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const auto end = std::chrono::steady_clock::now();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
+  return std::chrono::duration<double, std::milli>(end - start).count();
+}
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
+  return values[index];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
+  const std::string policy = std::string(SANDBOX_SOURCE_DIR) + "/bench/startup.yaml";
+  std::vector<Variant> variants;
+  variants.push_back({"/bin/true", {"/bin/true"}, {}});
+  if (executable("/usr/bin/unshare")) {
+    variants.push_back(
+        {"unshare -Urpfmui --mount-proc", {"/usr/bin/unshare", "-Urpfmui", "--mount-proc", "/bin/true"}, {}});
+  }
+  if (executable("/usr/bin/bwrap")) {
+    variants.push_back({"bwrap --unshare-all --ro-bind /usr /usr",
+                        {"/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/usr", "/usr", "--symlink",
+                         "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64",
+                         "/lib64", "/bin/true"},
+                        {}});
+  }
+  variants.push_back({"sandbox run (user,pid,mount,uts,ipc + cgroup)",
+                      {SANDBOX_BINARY, "run", "-p", policy, "--", "/bin/true"},
+                      {}});
+  for (int i = 2; i < argc; ++i) {
+    variants.push_back({std::string("  same, ") + argv[i], {argv[i], "run", "-p", policy, "--", "/bin/true"}, {}});
+  }
+
+  const int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  for (auto& v : variants) {  // warm-up: page cache, first-use kernel paths
+    for (int i = 0; i < 5; ++i) time_once(v.argv, null_fd);
+  }
+  int failures = 0;
+  for (int round = 0; round < runs; ++round) {
+    for (size_t k = 0; k < variants.size(); ++k) {
+      auto& v = variants[(k + round) % variants.size()];  // rotate the order every round
+      const double ms = time_once(v.argv, null_fd);
+      if (ms < 0) {
+        ++failures;
+        continue;
+      }
+      v.ms.push_back(ms);
+    }
+  }
+
+  std::printf("%-48s %8s %8s %8s %6s\n", "command (median of runs)", "median", "p10", "p90", "runs");
+  double bwrap = 0, sandbox = 0;
+  for (const auto& v : variants) {
+    const double median = percentile(v.ms, 0.5);
+    std::printf("%-48s %6.2fms %6.2fms %6.2fms %6zu\n", v.name.c_str(), median,
+                percentile(v.ms, 0.1), percentile(v.ms, 0.9), v.ms.size());
+    if (v.name.starts_with("bwrap")) bwrap = median;
+    if (v.name.starts_with("sandbox")) sandbox = median;
+  }
+  if (bwrap > 0) std::printf("sandbox / bwrap = %.2f (target: at most 0.60)\n", sandbox / bwrap);
+  if (failures) std::printf("%d runs failed\n", failures);
+  return failures == 0 ? 0 : 1;
+}
