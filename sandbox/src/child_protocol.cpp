@@ -49,6 +49,13 @@ ChildMessage ChildMessage::job_exited(int wait_status) {
   return message;
 }
 
+ChildMessage ChildMessage::job_stopped(int wait_status) {
+  ChildMessage message;
+  message.kind = Kind::job_stopped;
+  message.wait_status = wait_status;
+  return message;
+}
+
 void send(int fd, const ChildMessage& message) noexcept {
   static_assert(sizeof(ChildMessage) <= PIPE_BUF, "messages must be written atomically");
   ssize_t rc;

@@ -4,7 +4,8 @@
 //   supervisor -> pid 1 (sync pipe):     Release, once the parent's share of the setup is done
 //                                        (id maps written, cgroups attached, veth moved in).
 //   pid 1 / job -> supervisor (channel): Failure when a setup step or execve fails;
-//                                        JobExited with the job's wait status from pid 1.
+//                                        JobExited with the job's wait status from pid 1;
+//                                        JobStopped when the job stops (job control).
 // The channel is O_CLOEXEC: a successful execve closes the job's copy.
 #pragma once
 
@@ -29,14 +30,16 @@ struct Release {
 };
 
 struct ChildMessage {
-  enum class Kind : uint32_t { failure = 1, job_exited = 2 };
+  enum class Kind : uint32_t { failure = 1, job_exited = 2, job_stopped = 3 };
   Kind kind = Kind::failure;
   int32_t exit_code = 0;    // failure: setup_failed, cannot_execute or not_found
-  int32_t wait_status = 0;  // job_exited: as waitpid(2) returns it
+  int32_t wait_status = 0;  // job_exited, job_stopped: as waitpid(2) returns it
   char text[500] = {};      // failure: one line naming the step and what failed
 
   static ChildMessage failure(int exit_code, std::string_view text);
   static ChildMessage job_exited(int wait_status);
+  // The job was stopped (^Z on its terminal): an interactive `sandbox` stops too, as shells expect.
+  static ChildMessage job_stopped(int wait_status);
   std::string message() const { return std::string(text, strnlen(text, sizeof text)); }
 };
 

@@ -86,8 +86,9 @@ void shed_privileges(const LaunchSpec& spec) {
   check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
 }
 
-// Reaps every child; forwards signals to the job until it exits. Returns its wait status.
-int supervise_job(pid_t job, const sigset_t& signals) {
+// Reaps every child; forwards signals to the job until it exits. Returns its wait status. Tells
+// the supervisor when the job stops, for job control.
+int supervise_job(pid_t job, const sigset_t& signals, int channel) {
   for (;;) {
     siginfo_t info{};
     const int sig = sigwaitinfo(&signals, &info);
@@ -101,8 +102,13 @@ int supervise_job(pid_t job, const sigset_t& signals) {
     }
     int status = 0;
     pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-      if (pid == job) return status;
+    while ((pid = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
+      if (pid != job) continue;
+      if (WIFSTOPPED(status)) {
+        send(channel, ChildMessage::job_stopped(status));
+        continue;
+      }
+      return status;
     }
   }
 }
@@ -145,7 +151,7 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
       if (fd >= 0) close(fd);
     }
     shed_privileges(spec);
-    const int status = supervise_job(job, signals);
+    const int status = supervise_job(job, signals, channel);
     send(channel, ChildMessage::job_exited(status));
     _exit(0);
   } catch (const Error& e) {

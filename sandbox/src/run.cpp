@@ -247,6 +247,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
       case Output::Mode::inherit:
         if (!dev_null && stdin_is_our_terminal()) {
           spec.take_terminal = true;
+          slot.interactive = true;
           terminal.emplace();
         }
         break;

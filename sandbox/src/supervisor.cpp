@@ -14,6 +14,7 @@
 #include "signals.hpp"
 #include "sys_error.hpp"
 #include "syscalls.hpp"
+#include "terminal.hpp"
 
 namespace sandbox {
 
@@ -247,6 +248,8 @@ void Supervisor::on_channel(size_t index) {
     const ChildMessage& message = *received.message;
     if (message.kind == ChildMessage::Kind::job_exited) {
       job.end.job_status = message.wait_status;
+    } else if (message.kind == ChildMessage::Kind::job_stopped) {
+      if (job.interactive && job.running) follow_job_stop(job.process.pid);
     } else if (!job.end.failure_code) {  // the first failure is the cause, later ones follow it
       job.end.failure_code = message.exit_code;
       job.end.failure_text = message.message();

@@ -145,47 +145,106 @@ TEST_F(Supervision, ReportDescribesTheRun) {
   EXPECT_GT(job.at("peak_rss_bytes").get<uint64_t>(), 0u);
 }
 
-TEST_F(Supervision, InteractiveJobGetsTheTerminal) {
-  const auto policy = dir_.write("policy.yaml", PolicyText{}.yaml());
-  int master = -1;
-  const pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    // forkpty made us a session leader with the pty as controlling terminal, in the foreground.
-    execl(SANDBOX_BINARY, "sandbox", "run", "-p", policy.c_str(), "--", "/bin/sh", "-c",
-          "read line; echo got:$line; cut -d' ' -f5,8 /proc/self/stat", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  const std::string input = "typed\n";
-  ASSERT_EQ(write(master, input.data(), input.size()), static_cast<ssize_t>(input.size()));
-  std::string output;
-  char buffer[512];
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd fd{master, POLLIN, 0};
-    if (poll(&fd, 1, 50) > 0) {
-      const ssize_t n = read(master, buffer, sizeof buffer);
-      if (n > 0) output.append(buffer, static_cast<size_t>(n));
+// `sandbox` started the way a shell starts it: on a terminal (a pty), as the foreground process
+// group of the terminal's session.
+class OnTerminal {
+ public:
+  OnTerminal(const std::filesystem::path& policy, const std::string& script) {
+    pid_ = forkpty(&master_, nullptr, nullptr, nullptr);
+    if (pid_ == 0) {
+      execl(SANDBOX_BINARY, "sandbox", "run", "-p", policy.c_str(), "--", "/bin/sh", "-c",
+            script.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
     }
-    if (waitpid(pid, &status, WNOHANG) == pid) break;
   }
-  if (waitpid(pid, &status, WNOHANG) == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    ADD_FAILURE() << "sandbox did not finish; output:\n" << output;
+  ~OnTerminal() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (master_ >= 0) close(master_);
   }
-  close(master);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-  EXPECT_NE(output.find("got:typed"), std::string::npos) << output;
+  pid_t pid() const { return pid_; }
+  void type(const std::string& text) {
+    ASSERT_EQ(write(master_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  }
+  // Reads the terminal until `text` shows up (or 10 s pass).
+  bool wait_for(const std::string& text) {
+    return eventually([&] {
+      pump();
+      return output_.find(text) != std::string::npos;
+    });
+  }
+  // The state letter of `sandbox` in /proc/<pid>/stat ('T' when stopped).
+  char state() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    const auto close_paren = line.rfind(')');
+    return close_paren == std::string::npos ? '?' : line[close_paren + 2];
+  }
+  int wait_exit() {
+    int status = -1;
+    if (!eventually([&] {
+          pump();
+          return waitpid(pid_, &status, WNOHANG) == pid_;
+        })) {
+      return -1;
+    }
+    reaped_ = true;
+    pump();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  const std::string& output() const { return output_; }
+
+ private:
+  void pump() {
+    pollfd fd{master_, POLLIN, 0};
+    char buffer[512];
+    while (poll(&fd, 1, 0) > 0) {
+      const ssize_t n = read(master_, buffer, sizeof buffer);
+      if (n <= 0) break;
+      output_.append(buffer, static_cast<size_t>(n));
+    }
+  }
+
+  pid_t pid_ = -1;
+  int master_ = -1;
+  bool reaped_ = false;
+  std::string output_;
+};
+
+TEST_F(Supervision, InteractiveJobGetsTheTerminal) {
+  OnTerminal terminal(dir_.write("policy.yaml", PolicyText{}.yaml()),
+                      "read line; echo got:$line; cut -d' ' -f5,8 /proc/self/stat");
+  ASSERT_GT(terminal.pid(), 0);
+  terminal.type("typed\n");
+  EXPECT_EQ(terminal.wait_exit(), 0) << terminal.output();
+  const std::string& output = terminal.output();
+  ASSERT_NE(output.find("got:typed"), std::string::npos) << output;
   // cut runs in the job's process group, which is the terminal's foreground group.
-  const auto stat_line = output.substr(output.rfind("got:typed") + 10);
-  std::istringstream fields(stat_line);
+  std::istringstream fields(output.substr(output.rfind("got:typed") + 10));
   long pgrp = 0, tpgid = 0;
   fields >> pgrp >> tpgid;
   EXPECT_GT(pgrp, 0) << output;
   EXPECT_EQ(pgrp, tpgid) << "the job is not in the foreground:\n" << output;
-  EXPECT_EQ(run_cgroups_of(pid), std::vector<std::string>{});
+  EXPECT_EQ(run_cgroups_of(terminal.pid()), std::vector<std::string>{});
+}
+
+TEST_F(Supervision, ControlZStopsTheJobAndSandboxTogether) {
+  OnTerminal terminal(dir_.write("policy.yaml", PolicyText{}.yaml()),
+                      "echo ready; read line; echo got:$line");
+  ASSERT_TRUE(terminal.wait_for("ready")) << terminal.output();
+  terminal.type("\x1a");  // ^Z: SIGTSTP to the terminal's foreground group, the job's
+  // The shell that started `sandbox` must see it stopped, or it would wait on a job that can
+  // never run again.
+  ASSERT_TRUE(eventually([&] { return terminal.state() == 'T'; })) << terminal.output();
+  kill(terminal.pid(), SIGCONT);  // what `fg` does
+  ASSERT_TRUE(eventually([&] { return terminal.state() != 'T'; }));
+  terminal.type("resumed\n");
+  EXPECT_EQ(terminal.wait_exit(), 0) << terminal.output();
+  EXPECT_NE(terminal.output().find("got:resumed"), std::string::npos) << terminal.output();
+  EXPECT_EQ(run_cgroups_of(terminal.pid()), std::vector<std::string>{});
 }
 
 }  // namespace
