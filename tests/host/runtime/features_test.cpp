@@ -1,0 +1,96 @@
+// Features around the core: the cgroup and time namespaces, --watch, tenants in the report, and
+// a run where one job cannot start while the others run.
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "runtime_fixture.hpp"
+
+namespace sandbox::test {
+namespace {
+
+using Features = RuntimeTest;
+
+std::string own_namespace(const char* name) {
+  return std::filesystem::read_symlink(std::string("/proc/self/ns/") + name).string();
+}
+
+TEST_F(Features, CgroupNamespaceIsRootedAtTheJobsCgroup) {
+  const auto result = run_sh("cat /proc/self/cgroup");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  // Every hierarchy shows the job's own group as its root: nothing of the host's tree.
+  std::istringstream lines(result.out);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    EXPECT_EQ(line.substr(line.rfind(':')), ":/") << result.out;
+  }
+  EXPECT_GT(count, 0);
+}
+
+TEST_F(Features, TimeNamespaceOnlyWhenAsked) {
+  PolicyText without;
+  auto result = run(without, {"/bin/sh", "-c", "readlink /proc/self/ns/time"});
+  EXPECT_EQ(result.out, own_namespace("time") + "\n");
+  PolicyText with;
+  with.namespaces = "[user, pid, mount, uts, ipc, net, cgroup, time]";
+  result = run(with, {"/bin/sh", "-c", "readlink /proc/self/ns/time"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(result.out.starts_with("time:[")) << result.out;
+  EXPECT_NE(result.out, own_namespace("time") + "\n");
+}
+
+TEST_F(Features, WatchPrintsUsageEverySecond) {
+  const auto result = run({}, {"/bin/sleep", "2.5"}, {"--watch"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  size_t lines = 0;
+  for (size_t at = result.err.find("sandbox: [policy] cpu"); at != std::string::npos;
+       at = result.err.find("sandbox: [policy] cpu", at + 1)) {
+    ++lines;
+  }
+  EXPECT_GE(lines, 2u) << result.err;
+  EXPECT_NE(result.err.find("memory"), std::string::npos) << result.err;
+}
+
+TEST_F(Features, AJobThatCannotStartDoesNotStopTheOthers) {
+  PolicyText policy;
+  policy.jobs =
+      "jobs:\n"
+      "  - {name: fine, command: [/bin/sh, -c, 'sleep 0.3; echo fine-ran']}\n"
+      "  - name: broken\n"
+      "    command: [/bin/true]\n"
+      "    filesystem:\n"
+      "      mounts:\n"
+      "        - {bind: " + (dir_ / "missing").string() + ", to: /data}\n";
+  const auto report = dir_ / "report.json";
+  const auto result = run(policy, {}, {"--report", report.string()});
+  EXPECT_EQ(result.exit_code, 125) << result.err;
+  EXPECT_NE(result.out.find("[fine] fine-ran"), std::string::npos) << result.out;
+  EXPECT_NE(result.err.find("sandbox: job 'broken': mount /data: source"), std::string::npos)
+      << result.err;
+  std::ifstream in(report);
+  const auto json = nlohmann::json::parse(in);
+  EXPECT_EQ(json.at("jobs").at(0).at("status"), "exited");
+  EXPECT_EQ(json.at("jobs").at(1).at("status"), "setup_failed");
+}
+
+TEST_F(Features, TenantsAppearInTheJobsCgroupPath) {
+  PolicyText policy;
+  policy.name = "farm";
+  policy.jobs =
+      "tenants:\n"
+      "  team: {shares: {cpu: 60}}\n"
+      "  other: {shares: {cpu: 40}}\n"
+      "jobs:\n"
+      "  - {name: build, tenant: team, command: [/bin/true]}\n"
+      "  - {name: lint, tenant: other, command: [/bin/true]}\n";
+  const auto report = dir_ / "report.json";
+  const auto result = run(policy, {}, {"--report", report.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::ifstream in(report);
+  const auto json = nlohmann::json::parse(in);
+  const std::string path = json.at("jobs").at(0).at("cgroup");
+  EXPECT_TRUE(path.starts_with("/sb-")) << path;
+  EXPECT_TRUE(path.ends_with("-farm/team/build")) << path;
+}
+
+}  // namespace
+}  // namespace sandbox::test
