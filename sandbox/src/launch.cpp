@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include "child_protocol.hpp"
 #include "pid1.hpp"
 #include "sys_error.hpp"
@@ -34,23 +36,34 @@ uint64_t clone_flags(const LaunchSpec& spec) {
   return flags;
 }
 
-// Kills and reaps a child that was cloned but never released, on every error path.
+// Kills and reaps a child whose launch did not complete, on every error path.
 class UnreleasedChild {
  public:
-  UnreleasedChild(int pidfd) : pidfd_(pidfd) {}
-  ~UnreleasedChild() {
+  explicit UnreleasedChild(int pidfd) : pidfd_(pidfd) {}
+  ~UnreleasedChild() { kill_and_reap(); }
+  UnreleasedChild(const UnreleasedChild&) = delete;
+  UnreleasedChild& operator=(const UnreleasedChild&) = delete;
+  void release() { pidfd_ = -1; }
+  void kill_and_reap() {
     if (pidfd_ < 0) return;
     sys::pidfd_send_signal(pidfd_, SIGKILL);
     siginfo_t info{};
     sys::waitid_pidfd(pidfd_, &info, WEXITED, nullptr);
+    pidfd_ = -1;
   }
-  UnreleasedChild(const UnreleasedChild&) = delete;
-  UnreleasedChild& operator=(const UnreleasedChild&) = delete;
-  void release() { pidfd_ = -1; }
 
  private:
   int pidfd_;
 };
+
+// The first failure the child reported, once it is gone (so reading cannot block).
+std::optional<ChildMessage> reported_failure(int channel) {
+  for (;;) {
+    const Received received = receive(channel);
+    if (!received.message) return std::nullopt;
+    if (received.message->kind == ChildMessage::Kind::failure) return received.message;
+  }
+}
 
 }  // namespace
 
@@ -68,19 +81,29 @@ LaunchedJob launch_job(const LaunchSpec& spec, const policies::Job& job, cgroup:
   sync.read.reset();
   channel.write.reset();
 
-  if (spec.user_mapping) write_user_mapping(child.pid, *spec.user_mapping);
-  if (spec.cgroup_join && spec.cgroup_join->parent_attaches) group.attach(child.pid);
-  std::optional<net::JobLink> link;
-  if (network && spec.has(Namespace::net) &&
-      spec.settings->network.mode == policies::Network::Mode::bridged) {
-    link = network->attach(job, child.pid);
-  }
+  try {
+    if (spec.user_mapping) write_user_mapping(child.pid, *spec.user_mapping);
+    if (spec.cgroup_join && spec.cgroup_join->parent_attaches) group.attach(child.pid);
+    std::optional<net::JobLink> link;
+    if (network && spec.has(Namespace::net) &&
+        spec.settings->network.mode == policies::Network::Mode::bridged) {
+      link = network->attach(job, child.pid);
+    }
 
-  const Release release = Release::with(link);
-  const ssize_t written = write(sync.write.get(), &release, sizeof release);
-  if (written != static_cast<ssize_t>(sizeof release)) throw_errno("release job");
-  // pid 1 is busy with its mounts now; it reads the filter just before it forks the job.
-  send_program(sync.write.get(), seccomp.get(spec.settings->seccomp));
+    const Release release = Release::with(link);
+    const ssize_t written = write(sync.write.get(), &release, sizeof release);
+    if (written != static_cast<ssize_t>(sizeof release)) throw_errno("release job");
+    // pid 1 is busy with its mounts now; it reads the filter just before it forks the job.
+    send_program(sync.write.get(), seccomp.get(spec.settings->seccomp));
+  } catch (const std::exception&) {
+    // A child that failed first makes our next step fail too (EPIPE, ESRCH): its own report is
+    // the real reason.
+    guard.kill_and_reap();
+    if (const auto failure = reported_failure(launched.channel.get())) {
+      throw Error(failure->exit_code, failure->message());
+    }
+    throw;
+  }
   check(fcntl(launched.channel.get(), F_SETFL, O_NONBLOCK), "job channel O_NONBLOCK");
   guard.release();
   return launched;

@@ -285,9 +285,10 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
       slot.process = launch_job(spec, job, *slot.group, network.get(), seccomp);
     } catch (const std::exception& e) {
       const auto* error = dynamic_cast<const Error*>(&e);
-      slot.report.status = "setup_failed";
-      slot.report.exit_code = exit_code::setup_failed;
-      slot.report.error = error ? e.what() : std::string("launch: ") + e.what();
+      JobEnd failed;
+      failed.failure_code = error ? error->code : exit_code::setup_failed;
+      failed.failure_text = error ? e.what() : std::string("launch: ") + e.what();
+      classify(failed, slot.report);
       slot.out.reset();
       slot.err.reset();
       continue;
