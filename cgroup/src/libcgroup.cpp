@@ -39,14 +39,6 @@ int init() {
   return result;
 }
 
-int create(const std::string& path, const std::vector<std::string>& controllers) {
-  if (int rc = init(); rc != 0) {
-    return rc;
-  }
-  CgroupPtr group = new_group(path, controllers);
-  return group ? cgroup_create_cgroup(group.get(), 0) : ECGINVAL;
-}
-
 int delete_recursive(const std::string& path, const std::vector<std::string>& controllers) {
   if (int rc = init(); rc != 0) {
     return rc;

@@ -1,5 +1,5 @@
-// The parts of libcgroup the module uses: creating run groups and deleting stale ones (not the
-// per-job hot path: libcgroup's create costs about 1 ms where mkdir+write cost tens of us).
+// The part of libcgroup the module uses: deleting stale groups, off the hot path (libcgroup's
+// create chowns every file of a new group and costs 1-10 ms where mkdir+write cost tens of us).
 //
 // libcgroup declares a global `struct cgroup`, which clashes with our `namespace cgroup`: its
 // header can only be included by libcgroup.cpp, so this interface speaks in return codes and
@@ -13,10 +13,6 @@ namespace cgroup_libcgroup {
 
 // cgroup_init() once per process (it scans the mount table; about 1 ms). 0 or a libcgroup code.
 int init();
-
-// Creates `path` (relative to the hierarchy's mount, "/a/b") in the hierarchy of `controllers`.
-// 0 or a libcgroup code.
-int create(const std::string& path, const std::vector<std::string>& controllers);
 
 // Deletes `path` and its subgroups in the hierarchy of `controllers`. The code is not to be
 // trusted (on v2 it reports ENOENT for a group it removed): callers check the directory.
