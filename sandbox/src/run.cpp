@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "cgroup/cgroup.hpp"
 #include "cgroup_limits.hpp"
@@ -160,6 +162,53 @@ std::vector<std::string> namespace_names(const policies::JobSettings& settings) 
   return names;
 }
 
+// Bridged jobs with network shares: the requested share is the job's planned fraction of the
+// link; the achieved one its bytes (both directions, through its HTB classes) over all bridged
+// jobs' bytes while all of them ran.
+void measure_network_shares(const policies::Policy& policy, const net::RunNetwork& network,
+                            std::vector<SupervisedJob>& jobs, Supervisor& supervisor) {
+  std::vector<ShareMember> members;
+  bool asked = false;
+  for (size_t i = 0; i < policy.jobs.size(); ++i) {
+    const auto& plan = network.plan().jobs;
+    const auto planned = std::find_if(plan.begin(), plan.end(), [&](const net::JobPlan& p) {
+      return p.job == policy.jobs[i].name;
+    });
+    if (planned == plan.end()) continue;
+    asked = asked || policy.jobs[i].shares.net.has_value();
+    jobs[i].report.net_share_requested = planned->share;
+    const std::string name = policy.jobs[i].name;
+    members.push_back(ShareMember{[&network, name]() -> std::optional<uint64_t> {
+                                    const net::Traffic traffic = network.traffic(name);
+                                    return traffic.tx_bytes + traffic.rx_bytes;
+                                  },
+                                  {i},
+                                  i});
+  }
+  if (!asked) {
+    for (auto& job : jobs) job.report.net_share_requested.reset();
+    return;
+  }
+  supervisor.add_share_set(SharedResource::net, std::move(members));
+}
+
+// Bytes each bridged job moved, kept by the network until the run ends.
+void report_traffic(const net::RunNetwork& network, std::vector<SupervisedJob>& jobs) {
+  for (const auto& planned : network.plan().jobs) {
+    for (auto& job : jobs) {
+      if (job.report.name != planned.job) continue;
+      try {
+        const net::Traffic traffic = network.traffic(planned.job);
+        job.report.net_tx_bytes = traffic.tx_bytes;
+        job.report.net_rx_bytes = traffic.rx_bytes;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "sandbox: job '%s': read traffic: %s\n", planned.job.c_str(),
+                     e.what());
+      }
+    }
+  }
+}
+
 }  // namespace
 
 RunReport run(const policies::Policy& policy, const RunOptions& options) {
@@ -299,7 +348,8 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   // Sets of siblings whose achieved CPU shares are measured: where shares were asked for.
   const auto member = [&](const cgroup::Group& group, std::vector<size_t> members,
                           std::optional<size_t> report_job) {
-    return ShareMember{CpuMeter(host, group), std::move(members), report_job};
+    auto meter = std::make_shared<CpuMeter>(host, group);
+    return ShareMember{[meter] { return meter->read_us(); }, std::move(members), report_job};
   };
   std::vector<ShareMember> top;
   bool top_measured = false;
@@ -313,7 +363,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
       members.push_back(member(*groups.jobs[job_plan.job], {job_plan.job}, job_plan.job));
       measured = measured || job_plan.cpu_share_requested.has_value();
     }
-    if (measured) supervisor.add_share_set(std::move(members));
+    if (measured) supervisor.add_share_set(SharedResource::cpu, std::move(members));
     top.push_back(member(*groups.tenants[t], tenant_jobs, std::nullopt));
     top_measured = top_measured || policy.tenants[t].shares.cpu.has_value();
   }
@@ -322,11 +372,13 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     top.push_back(member(*groups.jobs[job_plan.job], {job_plan.job}, job_plan.job));
     top_measured = top_measured || job_plan.cpu_share_requested.has_value();
   }
-  if (top_measured) supervisor.add_share_set(std::move(top));
+  if (top_measured) supervisor.add_share_set(SharedResource::cpu, std::move(top));
+  if (network) measure_network_shares(policy, *network, jobs, supervisor);
 
   phases.done("jobs launched");
   supervisor.run();
   phases.done("jobs ended");
+  if (network) report_traffic(*network, jobs);
   terminal.reset();  // the terminal goes back to us before anything else is printed
 
   RunReport report;

@@ -71,9 +71,9 @@ void Supervisor::remove_fd(int fd) {
   if (fd >= 0) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);  // ENOENT: not registered
 }
 
-void Supervisor::add_share_set(std::vector<ShareMember> members) {
+void Supervisor::add_share_set(SharedResource resource, std::vector<ShareMember> members) {
   const size_t size = members.size();
-  share_sets_.push_back({std::move(members), ShareWindow(size)});
+  share_sets_.push_back({resource, std::move(members), ShareWindow(size)});
 }
 
 void Supervisor::started(size_t index) {
@@ -129,7 +129,9 @@ void Supervisor::run() {
   for (auto& set : share_sets_) {
     for (size_t m = 0; m < set.members.size(); ++m) {
       if (set.members[m].report_job) {
-        jobs_[*set.members[m].report_job].report.cpu_share_achieved = set.window.achieved(m);
+        JobReport& report = jobs_[*set.members[m].report_job].report;
+        (set.resource == SharedResource::cpu ? report.cpu_share_achieved
+                                             : report.net_share_achieved) = set.window.achieved(m);
       }
     }
   }
@@ -224,7 +226,7 @@ void Supervisor::sample_shares(std::optional<size_t> stopping_job) {
       std::vector<uint64_t> cpu;
       cpu.reserve(set.members.size());
       for (const auto& member : set.members) {
-        const auto used = member.meter.read_us();
+        const auto used = member.read();
         if (!used) break;
         cpu.push_back(*used);
       }

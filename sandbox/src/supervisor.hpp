@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -38,12 +39,15 @@ struct SupervisedJob {
   bool running = false;  // launched and pid 1 not yet reaped
 };
 
-// A member of a set of siblings whose CPU is compared: a job or a tenant group.
+// A member of a set of siblings whose use of a resource is compared: a job or a tenant group.
 struct ShareMember {
-  CpuMeter meter;
+  // Cumulative use so far (CPU microseconds, bytes); nullopt when it cannot be read.
+  std::function<std::optional<uint64_t>()> read;
   std::vector<size_t> jobs;          // the member runs while all of these jobs run
   std::optional<size_t> report_job;  // the job whose report gets the achieved share
 };
+
+enum class SharedResource { cpu, net };
 
 class Supervisor {
  public:
@@ -53,7 +57,7 @@ class Supervisor {
   Supervisor& operator=(const Supervisor&) = delete;
 
   // A set of siblings to measure (only sets where shares were asked for).
-  void add_share_set(std::vector<ShareMember> members);
+  void add_share_set(SharedResource resource, std::vector<ShareMember> members);
   // Registers a job that was just launched (its slot's process is set).
   void started(size_t job);
   // Runs until every started job has ended, then fills achieved shares into the reports.
@@ -61,6 +65,7 @@ class Supervisor {
 
  private:
   struct ShareSet {
+    SharedResource resource;
     std::vector<ShareMember> members;
     ShareWindow window;
   };
