@@ -47,6 +47,7 @@ struct LinkInfo {
   unsigned flags = 0;  // IFF_UP, IFF_LOOPBACK, ...
   int master = 0;      // ifindex of the bridge it is a port of, 0 when none
   uint32_t group = 0;  // IFLA_GROUP; 0 is the default group of every device
+  std::string mac;     // "02:73:62:12:34:56", empty for devices without one
   uint64_t rx_bytes = 0, tx_bytes = 0;
 };
 
@@ -56,8 +57,10 @@ std::optional<LinkInfo> find_link(Socket& sock, const std::string& name);
 // Like find_link, but a missing link is an error naming `name`.
 int ifindex_of(Socket& sock, const std::string& name);
 
-// `group`: the link group the new device joins (0: the default group).
-void add_bridge(Socket& sock, const std::string& name, uint32_t group = 0);
+// `group`: the link group the new device joins (0: the default group). `mac`: the bridge's
+// address ("02:..."); once set, the kernel no longer derives it from the ports' addresses.
+void add_bridge(Socket& sock, const std::string& name, uint32_t group = 0,
+                const std::string& mac = "");
 void add_ifb(Socket& sock, const std::string& name, uint32_t group = 0);
 // A veth pair: `host_name` here, enslaved to `master` (an ifindex, 0 for none); its peer
 // `peer_name` created directly in the network namespace of process `peer_netns_pid`, so the peer

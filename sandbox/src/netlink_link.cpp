@@ -26,6 +26,10 @@ LinkInfo info_of(rtnl_link* link) {
   info.flags = rtnl_link_get_flags(link);
   info.master = rtnl_link_get_master(link);
   info.group = rtnl_link_get_group(link);
+  if (nl_addr* address = rtnl_link_get_addr(link); address != nullptr) {
+    char text[32];
+    info.mac = nl_addr2str(address, text, sizeof text);
+  }
   info.rx_bytes = rtnl_link_get_stat(link, RTNL_LINK_RX_BYTES);
   info.tx_bytes = rtnl_link_get_stat(link, RTNL_LINK_TX_BYTES);
   return info;
@@ -71,10 +75,14 @@ int ifindex_of(Socket& sock, const std::string& name) {
   return link->ifindex;
 }
 
-void add_bridge(Socket& sock, const std::string& name, uint32_t group) {
+void add_bridge(Socket& sock, const std::string& name, uint32_t group, const std::string& mac) {
   auto link = allocate<LinkPtr>(rtnl_link_bridge_alloc);
   rtnl_link_set_name(link.get(), name.c_str());
   if (group != 0) rtnl_link_set_group(link.get(), group);
+  if (!mac.empty()) {
+    AddrPtr address = parse_address(mac, AF_LLC);
+    rtnl_link_set_addr(link.get(), address.get());  // takes its own reference
+  }
   create(sock, link.get(), "create bridge " + name);
 }
 

@@ -77,7 +77,12 @@ struct RunPlan {
   // request (one RCU grace period instead of one per device): the value short_id spells, or 0
   // (no group) in the unlikely case that this is 0, the group every other device is in.
   uint32_t link_group = 0;
-  std::string bridge;    // "sb<short_id>" or the policy's existing bridge
+  std::string bridge;  // "sb<short_id>" or the policy's existing bridge
+  // The address of a bridge we create, fixed: left to the kernel, a bridge takes the lowest of
+  // its ports' addresses and changes it when that port leaves (a job ends), and jobs still
+  // running would send to the old address, which no longer reaches the host, until their ARP
+  // entry expires. Locally administered, from the run's digest: "02:73:62:xx:xx:xx".
+  std::string bridge_mac;
   bool create_bridge = true;
   std::string ifb;  // "sb<short_id>i": upstream traffic is shaped on its egress
   Subnet subnet;

@@ -156,6 +156,11 @@ std::optional<RunPlan> plan_network(const policies::Policy& policy, const std::s
   RunPlan plan;
   plan.short_id = short_run_id(run_id);
   plan.link_group = run_digest(run_id);  // 0 only by a 1 in 2^32 chance: then no group
+  char mac[18];
+  const uint32_t digest = run_digest(run_id);
+  std::snprintf(mac, sizeof mac, "02:73:62:%02x:%02x:%02x", (digest >> 16) & 0xFF,
+                (digest >> 8) & 0xFF, digest & 0xFF);
+  plan.bridge_mac = mac;
   plan.create_bridge = link.bridge.empty();
   plan.bridge = plan.create_bridge ? "sb" + plan.short_id : link.bridge;
   if (plan.bridge.size() >= IFNAMSIZ) {

@@ -62,7 +62,7 @@ class BridgedNetwork final : public RunNetwork {
     const std::lock_guard lock(mutex_);
     check_subnet_is_free();
     if (plan_.create_bridge) {
-      nl::add_bridge(sock_, plan_.bridge, plan_.link_group);
+      nl::add_bridge(sock_, plan_.bridge, plan_.link_group, plan_.bridge_mac);
       created_links_.push_back(plan_.bridge);
       bridge_ = nl::ifindex_of(sock_, plan_.bridge);
       nl::set_alias(sock_, bridge_, owner_alias(owner_));

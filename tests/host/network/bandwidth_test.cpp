@@ -167,5 +167,27 @@ TEST_F(BandwidthTest, NetMaxCapsAJobEvenAlone) {
   }
 }
 
+TEST_F(BandwidthTest, TenantsSplitTheLinkThenTheirJobsSplitTheTenantsPart) {
+  // Tenant ci (50) holds a (75) and b (25); job c (50) has no tenant: 37.5 / 12.5 / 50 %.
+  auto a = bridged_job("a", 75, link_bps), b = bridged_job("b", 25, link_bps);
+  a.tenant = b.tenant = "ci";
+  const auto c = bridged_job("c", 50, link_bps);
+  auto policy = policy_of({a, b, c});
+  policies::Tenant ci;
+  ci.name = "ci";
+  ci.shares.net = 50;
+  policy.tenants = {ci};
+  auto network = RunNetwork::create(policy, "run-tenants");
+  ASSERT_NE(network, nullptr);
+  const auto got = measure(*network, policy.jobs, /*reverse=*/false);
+  ASSERT_EQ(got.size(), 3u);
+  const double sum = got[0].mbps + got[1].mbps + got[2].mbps;
+  ASSERT_GT(sum, 0);
+  EXPECT_NEAR(got[0].mbps / sum, 0.375, 0.05);
+  EXPECT_NEAR(got[1].mbps / sum, 0.125, 0.05);
+  EXPECT_NEAR(got[2].mbps / sum, 0.5, 0.05);
+  EXPECT_NEAR(sum, link_bps / 1e6, 0.10 * link_bps / 1e6);
+}
+
 }  // namespace
 }  // namespace network_test

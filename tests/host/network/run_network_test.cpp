@@ -304,3 +304,44 @@ TEST_F(RunNetworkTest, LinkGroupZeroIsNeverDeleted) {
 
 }  // namespace
 }  // namespace network_test
+
+namespace network_test {
+namespace {
+
+TEST_F(RunNetworkTest, JobKeepsReachingTheGatewayAfterASiblingLeaves) {
+  // A bridge left to pick its own address takes its lowest port's, and changes it when that port
+  // goes: a job still running would then send to an address that no longer reaches the host.
+  const auto policy = policy_of({bridged_job("first"), bridged_job("second")});
+  auto network = sandbox::net::RunNetwork::create(policy, "run-sibling-leaves");
+  ASSERT_NE(network, nullptr);
+  const auto& plan = network->plan();
+  const Fd listener = tcp_listen(plan.gateway, port);
+  Pipe connected, go_on;
+  JobProcess first(policy.jobs[0].settings.network, [] { return 0; });
+  JobProcess second(policy.jobs[1].settings.network, [&] {
+    if (tcp_connect(plan.gateway, port) != 0) return 10;  // the gateway's address is cached now
+    if (::write(connected.write.get(), "c", 1) != 1) return 11;
+    char byte;
+    if (::read(go_on.read.get(), &byte, 1) != 1) return 12;
+    return tcp_connect(plan.gateway, port, std::chrono::seconds(3)) == 0 ? 0 : 13;
+  });
+  first.release(network->attach(policy.jobs[0], first.pid()));
+  second.release(network->attach(policy.jobs[1], second.pid()));
+  char byte;
+  ASSERT_EQ(::read(connected.read.get(), &byte, 1), 1);
+  ASSERT_EQ(first.wait(), 0);
+  // Its namespace, and with it its veth pair, goes away asynchronously.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (link_names().count(plan.jobs[0].host_ifname) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(link_names().count(plan.jobs[0].host_ifname));
+  sandbox::netlink::Socket sock;
+  EXPECT_EQ(sandbox::netlink::find_link(sock, plan.bridge)->mac, plan.bridge_mac);
+  ASSERT_EQ(::write(go_on.write.get(), "g", 1), 1);
+  EXPECT_EQ(second.wait(), 0);
+}
+
+}  // namespace
+}  // namespace network_test
