@@ -28,7 +28,9 @@ struct Variant {
   std::vector<double> ms;
 };
 
-bool executable(const char* path) { return access(path, X_OK) == 0; }
+bool executable(const char* path) {
+  return access(path, X_OK) == 0;
+}
 
 // One run: spawn, wait, return milliseconds (negative when it failed).
 double time_once(const std::vector<std::string>& argv, int null_fd) {
@@ -54,7 +56,8 @@ double time_once(const std::vector<std::string>& argv, int null_fd) {
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
+  const size_t index =
+      std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
   return values[index];
 }
 
@@ -66,21 +69,23 @@ int main(int argc, char** argv) {
   std::vector<Variant> variants;
   variants.push_back({"/bin/true", {"/bin/true"}, {}});
   if (executable("/usr/bin/unshare")) {
-    variants.push_back(
-        {"unshare -Urpfmui --mount-proc", {"/usr/bin/unshare", "-Urpfmui", "--mount-proc", "/bin/true"}, {}});
+    variants.push_back({"unshare -Urpfmui --mount-proc",
+                        {"/usr/bin/unshare", "-Urpfmui", "--mount-proc", "/bin/true"},
+                        {}});
   }
   if (executable("/usr/bin/bwrap")) {
-    variants.push_back({"bwrap --unshare-all --ro-bind /usr /usr",
-                        {"/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/usr", "/usr", "--symlink",
-                         "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64",
-                         "/lib64", "/bin/true"},
-                        {}});
+    variants.push_back(
+        {"bwrap --unshare-all --ro-bind /usr /usr",
+         {"/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin",
+          "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "/bin/true"},
+         {}});
   }
   variants.push_back({"sandbox run (user,pid,mount,uts,ipc + cgroup)",
                       {SANDBOX_BINARY, "run", "-p", policy, "--", "/bin/true"},
                       {}});
   for (int i = 2; i < argc; ++i) {
-    variants.push_back({std::string("  same, ") + argv[i], {argv[i], "run", "-p", policy, "--", "/bin/true"}, {}});
+    variants.push_back(
+        {std::string("  same, ") + argv[i], {argv[i], "run", "-p", policy, "--", "/bin/true"}, {}});
   }
 
   const int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -100,7 +105,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("%-48s %8s %8s %8s %6s\n", "command (median of runs)", "median", "p10", "p90", "runs");
+  std::printf("%-48s %8s %8s %8s %6s\n", "command (median of runs)", "median", "p10", "p90",
+              "runs");
   double bwrap = 0, sandbox = 0;
   for (const auto& v : variants) {
     const double median = percentile(v.ms, 0.5);

@@ -41,9 +41,8 @@ void print_job_problems(const policies::Policy& policy, const RunReport& report)
                  limits.wall_time ? duration_text(*limits.wall_time) : std::string("?"));
     } else if (job.status == "oom") {
       fmt::print(stderr, "sandbox: job '{}': killed: out of memory{}\n", job.name,
-                 limits.memory_bytes
-                     ? fmt::format(" (memory limit {} bytes)", *limits.memory_bytes)
-                     : std::string());
+                 limits.memory_bytes ? fmt::format(" (memory limit {} bytes)", *limits.memory_bytes)
+                                     : std::string());
     }
   }
 }
@@ -91,9 +90,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "run", "Run a policy's jobs (or the command after --) in their sandboxes and wait for them");
   auto args = std::make_shared<RunArguments>();
-  cmd->add_option("-p,--policy", args->policy, "Policy file")
-      ->required()
-      ->check(CLI::ExistingFile);
+  cmd->add_option("-p,--policy", args->policy, "Policy file")->required()->check(CLI::ExistingFile);
   cmd->add_option("--report", args->report, "Write the JSON report to FILE ('-' for stderr)");
   cmd->add_option("--cgroup-parent", args->cgroup_parent,
                   "Create the run's cgroups below P instead of below our own cgroup");

@@ -15,7 +15,8 @@ CgroupJoin prepare_cgroup_join(const cgroup::Host& host, const cgroup::Group& gr
   bool has_v2 = false;
   for (const auto& [controller, path] : group.paths()) {
     const auto found = host.controllers.find(controller);
-    if (controller == "unified" || (found != host.controllers.end() && found->second.version == 2)) {
+    if (controller == "unified" ||
+        (found != host.controllers.end() && found->second.version == 2)) {
       has_v2 = true;
       continue;
     }
@@ -23,8 +24,8 @@ CgroupJoin prepare_cgroup_join(const cgroup::Host& host, const cgroup::Group& gr
     files.insert(found->second.mount + path + "/tasks");  // co-mounted controllers: one file
   }
   for (const auto& file : files) {
-    join.tasks.push_back({file, UniqueFd(check(::open(file.c_str(), O_WRONLY | O_CLOEXEC),
-                                               "open " + file))});
+    join.tasks.push_back(
+        {file, UniqueFd(check(::open(file.c_str(), O_WRONLY | O_CLOEXEC), "open " + file))});
   }
   join.parent_attaches = has_v2 && group.clone_into_fd() < 0;
   return join;

@@ -26,7 +26,9 @@ std::vector<std::string> exec_candidates(const std::string& command, const std::
 }
 
 ExecFailure classify_exec_failure(const std::string& command, const std::vector<int>& errors) {
-  const auto has = [&](int err) { return std::find(errors.begin(), errors.end(), err) != errors.end(); };
+  const auto has = [&](int err) {
+    return std::find(errors.begin(), errors.end(), err) != errors.end();
+  };
   if (errors.empty()) return {exit_code::not_found, "command not found: " + command};
   if (has(EACCES)) {
     return {exit_code::cannot_execute, "cannot execute " + command + ": " + errno_text(EACCES)};

@@ -14,7 +14,6 @@ std::vector<std::string> build_environment(const std::map<std::string, std::stri
                                            const char* const* caller_environ);
 
 // The value of `name` in a "KEY=VALUE" list, or empty.
-std::string environment_value(const std::vector<std::string>& environment,
-                              const std::string& name);
+std::string environment_value(const std::vector<std::string>& environment, const std::string& name);
 
 }  // namespace sandbox

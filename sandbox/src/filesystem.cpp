@@ -25,7 +25,9 @@ constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom",
 // this mount namespace. Every host path was opened before, so nothing under it is needed.
 constexpr const char* kStaging = "/tmp";
 
-std::string what(const Mount& m) { return "mount " + m.target; }
+std::string what(const Mount& m) {
+  return "mount " + m.target;
+}
 
 unsigned int flag_attributes(const Mount& m) {
   unsigned int attributes = 0;
@@ -74,12 +76,12 @@ PreparedMount prepare(const Mount& m, const FilesystemContext& context) {
     case Mount::Kind::proc: {
       const unsigned int attributes = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
       if (context.fresh_proc) {
-        return {&m, mnt::new_filesystem("proc", {}, attributes, what(m)), TargetKind::directory,
-                {}};
+        return {
+            &m, mnt::new_filesystem("proc", {}, attributes, what(m)), TargetKind::directory, {}};
       }
       // Without a pid namespace the kernel refuses a new proc instance: show the host's.
-      PreparedMount prepared{&m, mnt::clone_tree("/proc", true, what(m)), TargetKind::directory,
-                             {}};
+      PreparedMount prepared{
+          &m, mnt::clone_tree("/proc", true, what(m)), TargetKind::directory, {}};
       if (!prepared.tree) throw Error(exit_code::setup_failed, what(m) + ": host has no /proc");
       mnt::add_attributes(prepared.tree.get(), attributes, true, what(m));
       return prepared;
@@ -119,9 +121,9 @@ void populate_dev(int root, PreparedMount& dev, const FilesystemContext& context
     UniqueFd target = open_mount_target(root, base + "/" + device.name, TargetKind::file);
     mnt::attach(device.tree.get(), target.get(), where + "/" + device.name);
   }
-  UniqueFd pts = mnt::new_filesystem(
-      "devpts", {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "0620"}},
-      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, where + "/pts");
+  UniqueFd pts =
+      mnt::new_filesystem("devpts", {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "0620"}},
+                          MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, where + "/pts");
   mnt::attach(pts.get(), open_mount_target(root, base + "/pts", TargetKind::directory).get(),
               where + "/pts");
   UniqueFd shm = mnt::new_filesystem("tmpfs", tmpfs_options("1777", std::nullopt, context),

@@ -13,9 +13,9 @@
 namespace sandbox {
 
 struct LaunchedJob {
-  pid_t pid = -1;   // of the job's pid 1, in our pid namespace
-  UniqueFd pidfd;   // readable when pid 1 exits
-  UniqueFd channel; // ChildMessages (non-blocking)
+  pid_t pid = -1;    // of the job's pid 1, in our pid namespace
+  UniqueFd pidfd;    // readable when pid 1 exits
+  UniqueFd channel;  // ChildMessages (non-blocking)
 };
 
 // Throws Error(setup_failed) naming the step when the job cannot be started; the child, if one

@@ -24,8 +24,8 @@ UniqueFd new_filesystem(const char* type, const std::vector<Option>& options,
   }
   check(fsconfig(context.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0),
         what + ": create " + type);
-  return UniqueFd(check(fsmount(context.get(), FSMOUNT_CLOEXEC, attributes),
-                        what + ": fsmount " + type));
+  return UniqueFd(
+      check(fsmount(context.get(), FSMOUNT_CLOEXEC, attributes), what + ": fsmount " + type));
 }
 
 UniqueFd clone_tree(const std::string& source, bool recursive, const std::string& what) {

@@ -8,9 +8,12 @@ namespace sandbox {
 namespace {
 const char* failure_status(int code) {
   switch (code) {
-    case exit_code::not_found: return "not_found";
-    case exit_code::cannot_execute: return "cannot_execute";
-    default: return "setup_failed";
+    case exit_code::not_found:
+      return "not_found";
+    case exit_code::cannot_execute:
+      return "cannot_execute";
+    default:
+      return "setup_failed";
   }
 }
 }  // namespace
@@ -36,10 +39,9 @@ void classify(const JobEnd& end, JobReport& report) {
     report.status = "setup_failed";
     report.exit_code = exit_code::setup_failed;
     if (report.error.empty()) {
-      report.error = end.pid1_exit
-                         ? "the sandbox's pid 1 exited with " + std::to_string(*end.pid1_exit) +
-                               " before starting the job"
-                         : "the sandbox's pid 1 ended without a report";
+      report.error = end.pid1_exit ? "the sandbox's pid 1 exited with " +
+                                         std::to_string(*end.pid1_exit) + " before starting the job"
+                                   : "the sandbox's pid 1 ended without a report";
     }
     return;
   }

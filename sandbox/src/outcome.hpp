@@ -11,13 +11,13 @@
 namespace sandbox {
 
 struct JobEnd {
-  std::optional<int> failure_code;   // a setup or exec failure reported on the channel
+  std::optional<int> failure_code;  // a setup or exec failure reported on the channel
   std::string failure_text;
-  std::optional<int> job_status;     // the job's wait status, from pid 1
-  std::optional<int> pid1_signal;    // pid 1 itself was killed (timeout, OOM, kill_all)
-  std::optional<int> pid1_exit;      // pid 1 exited without a job status (setup failure)
+  std::optional<int> job_status;   // the job's wait status, from pid 1
+  std::optional<int> pid1_signal;  // pid 1 itself was killed (timeout, OOM, kill_all)
+  std::optional<int> pid1_exit;    // pid 1 exited without a job status (setup failure)
   bool timed_out = false;
-  uint64_t oom_kills = 0;            // OOM kills in the job's cgroup
+  uint64_t oom_kills = 0;  // OOM kills in the job's cgroup
 };
 
 // Sets status, exit_code, signal and error of `report` (see JobReport::status).

@@ -9,7 +9,9 @@ namespace sandbox {
 OutputRelay::OutputRelay(UniqueFd source, int destination, std::string prefix)
     : source_(std::move(source)), destination_(destination), lines_(std::move(prefix)) {}
 
-bool OutputRelay::pump() { return read_some(4); }
+bool OutputRelay::pump() {
+  return read_some(4);
+}
 
 void OutputRelay::drain() {
   while (read_some(64)) {

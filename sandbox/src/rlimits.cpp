@@ -10,11 +10,14 @@ struct Named {
   int resource;
 };
 constexpr Named kResources[] = {
-    {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},       {"core", RLIMIT_CORE},
-    {"fsize", RLIMIT_FSIZE},       {"stack", RLIMIT_STACK},       {"as", RLIMIT_AS},
-    {"cpu", RLIMIT_CPU},           {"data", RLIMIT_DATA},         {"memlock", RLIMIT_MEMLOCK},
-    {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},         {"rtprio", RLIMIT_RTPRIO},
-    {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING}, {"locks", RLIMIT_LOCKS},
+    {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},
+    {"core", RLIMIT_CORE},       {"fsize", RLIMIT_FSIZE},
+    {"stack", RLIMIT_STACK},     {"as", RLIMIT_AS},
+    {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
+    {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE},
+    {"nice", RLIMIT_NICE},       {"rtprio", RLIMIT_RTPRIO},
+    {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING},
+    {"locks", RLIMIT_LOCKS},
 };
 }  // namespace
 

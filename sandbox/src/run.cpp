@@ -1,10 +1,9 @@
 // sandbox::run(): from a policy to a finished run. Plans every job (so policy errors surface before
 // anything starts), creates the cgroup tree, launches all jobs, supervises them, and reports.
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -130,10 +129,10 @@ const std::vector<std::string>& command_of(const policies::Policy& policy, size_
   const auto& own = policy.jobs[job].command;
   if (!own.empty()) return own;
   if (!options.command.empty()) return options.command;
-  throw Error(exit_code::usage, policy.command_from_cli
-                                    ? "policy '" + policy.name +
-                                          "' has no jobs: give the command to run after --"
-                                    : "job '" + policy.jobs[job].name + "' has no command");
+  throw Error(exit_code::usage,
+              policy.command_from_cli
+                  ? "policy '" + policy.name + "' has no jobs: give the command to run after --"
+                  : "job '" + policy.jobs[job].name + "' has no command");
 }
 
 LaunchSpec plan_launch(const policies::Job& job, const std::vector<std::string>& command,
@@ -144,8 +143,8 @@ LaunchSpec plan_launch(const policies::Job& job, const std::vector<std::string>&
   spec.settings = &settings;
   const bool root = geteuid() == 0;
   if (settings.namespaces.contains(Namespace::user)) {
-    spec.user_mapping = plan_user_mapping(settings.identity, settings.map_root, geteuid(),
-                                          getegid());
+    spec.user_mapping =
+        plan_user_mapping(settings.identity, settings.map_root, geteuid(), getegid());
   }
   spec.identity = {settings.identity.uid, settings.identity.gid, root};
   spec.argv = command;
@@ -219,8 +218,8 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   // Everything that can be wrong with the policy is found before anything is created.
   std::vector<LaunchSpec> specs;
   for (size_t i = 0; i < policy.jobs.size(); ++i) {
-    specs.push_back(plan_launch(policy.jobs[i], command_of(policy, i, options),
-                                open_files.original()));
+    specs.push_back(
+        plan_launch(policy.jobs[i], command_of(policy, i, options), open_files.original()));
   }
   const RunPlan plan = plan_run(policy);
 
@@ -283,9 +282,10 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     slot.report.namespaces = namespace_names(job.settings);
     slot.report.cpu_share_requested = job_plan.cpu_share_requested;
     slot.group = groups.jobs[i].get();
-    slot.report.cgroup = "/" + groups.run->name() +
-                         (job_plan.tenant < 0 ? "" : "/" + groups.tenants[job_plan.tenant]->name()) +
-                         "/" + slot.group->name();
+    slot.report.cgroup =
+        "/" + groups.run->name() +
+        (job_plan.tenant < 0 ? "" : "/" + groups.tenants[job_plan.tenant]->name()) + "/" +
+        slot.group->name();
     slot.wall_time = job.settings.limits.wall_time;
     slot.kill_grace = job.settings.limits.kill_grace;
     slot.own_pid_namespace = job.settings.namespaces.contains(Namespace::pid);

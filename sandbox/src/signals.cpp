@@ -29,7 +29,9 @@ ScopedSignalMask::ScopedSignalMask(const sigset_t& set) {
   check(sigprocmask(SIG_BLOCK, &set, &previous_), "sigprocmask");
 }
 
-ScopedSignalMask::~ScopedSignalMask() { sigprocmask(SIG_SETMASK, &previous_, nullptr); }
+ScopedSignalMask::~ScopedSignalMask() {
+  sigprocmask(SIG_SETMASK, &previous_, nullptr);
+}
 
 IgnoreSigpipe::IgnoreSigpipe() {
   struct sigaction ignore {};
@@ -38,6 +40,8 @@ IgnoreSigpipe::IgnoreSigpipe() {
   check(sigaction(SIGPIPE, &ignore, &previous_), "sigaction(SIGPIPE)");
 }
 
-IgnoreSigpipe::~IgnoreSigpipe() { sigaction(SIGPIPE, &previous_, nullptr); }
+IgnoreSigpipe::~IgnoreSigpipe() {
+  sigaction(SIGPIPE, &previous_, nullptr);
+}
 
 }  // namespace sandbox

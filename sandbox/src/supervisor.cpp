@@ -25,7 +25,9 @@ enum Kind : uint32_t { kSignal = 1, kTimer, kPid1, kChannel, kStdout, kStderr };
 constexpr std::chrono::milliseconds kSampleInterval{100};
 constexpr std::chrono::seconds kWatchInterval{1};
 
-uint64_t tag(uint32_t kind, size_t job) { return (static_cast<uint64_t>(kind) << 32) | job; }
+uint64_t tag(uint32_t kind, size_t job) {
+  return (static_cast<uint64_t>(kind) << 32) | job;
+}
 
 double seconds(const timeval& t) {
   return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
@@ -43,8 +45,7 @@ void kill_group(SupervisedJob& job) {
 
 }  // namespace
 
-Supervisor::Supervisor(std::vector<SupervisedJob>& jobs, bool watch)
-    : jobs_(jobs), watch_(watch) {
+Supervisor::Supervisor(std::vector<SupervisedJob>& jobs, bool watch) : jobs_(jobs), watch_(watch) {
   epoll_.reset(check(epoll_create1(EPOLL_CLOEXEC), "epoll_create1"));
   const sigset_t set = forwarded_signal_set();
   signals_.reset(check(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK), "signalfd"));
@@ -104,14 +105,20 @@ void Supervisor::run() {
       const auto kind = static_cast<uint32_t>(events[i].data.u64 >> 32);
       const auto index = static_cast<size_t>(events[i].data.u64 & 0xffffffffu);
       switch (kind) {
-        case kSignal: on_signal(); break;
+        case kSignal:
+          on_signal();
+          break;
         case kTimer: {
           uint64_t expirations;
           (void)!read(timer_.get(), &expirations, sizeof expirations);
           break;
         }
-        case kPid1: on_pid1_exit(index); break;
-        case kChannel: on_channel(index); break;
+        case kPid1:
+          on_pid1_exit(index);
+          break;
+        case kChannel:
+          on_channel(index);
+          break;
         case kStdout:
         case kStderr: {
           auto& relay = kind == kStdout ? jobs_[index].out : jobs_[index].err;
@@ -121,7 +128,8 @@ void Supervisor::run() {
           }
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
     on_timer(Clock::now());
@@ -299,11 +307,10 @@ void Supervisor::on_pid1_exit(size_t index) {
   if (job.group) {
     try {
       const cgroup::Usage used = job.group->usage();
-      report.usage = JobReport::Cgroup{used.cpu_usage_us,     used.cpu_user_us,
-                                       used.cpu_system_us,    used.cpu_throttled_us,
-                                       used.memory_peak,      used.oom_kills,
-                                       used.pids_peak,        used.io_read_bytes,
-                                       used.io_write_bytes};
+      report.usage =
+          JobReport::Cgroup{used.cpu_usage_us,     used.cpu_user_us,   used.cpu_system_us,
+                            used.cpu_throttled_us, used.memory_peak,   used.oom_kills,
+                            used.pids_peak,        used.io_read_bytes, used.io_write_bytes};
       job.end.oom_kills = used.oom_kills;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "sandbox: job '%s': read cgroup usage: %s\n", report.name.c_str(),

@@ -30,7 +30,7 @@ struct SupervisedJob {
   std::optional<std::chrono::milliseconds> wall_time;
   std::chrono::milliseconds kill_grace{2000};
   bool own_pid_namespace = true;  // pid 1's exit ends every process of the job
-  bool interactive = false;        // has the terminal: `sandbox` stops when the job stops
+  bool interactive = false;       // has the terminal: `sandbox` stops when the job stops
 
   // Kept by the supervisor.
   Clock::time_point started{}, ended{};

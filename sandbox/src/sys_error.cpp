@@ -12,6 +12,8 @@ std::string errno_text(int err) {
 SystemError::SystemError(const std::string& what, int err, int code)
     : Error(code, what + ": " + errno_text(err)), error_number(err) {}
 
-void throw_errno(const std::string& what, int err) { throw SystemError(what, err); }
+void throw_errno(const std::string& what, int err) {
+  throw SystemError(what, err);
+}
 
 }  // namespace sandbox

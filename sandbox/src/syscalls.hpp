@@ -10,8 +10,8 @@
 namespace sandbox::sys {
 
 struct CloneRequest {
-  uint64_t flags = 0;      // CLONE_NEW* and CLONE_INTO_CGROUP; CLONE_PIDFD is always added
-  int cgroup_fd = -1;      // for CLONE_INTO_CGROUP
+  uint64_t flags = 0;  // CLONE_NEW* and CLONE_INTO_CGROUP; CLONE_PIDFD is always added
+  int cgroup_fd = -1;  // for CLONE_INTO_CGROUP
 };
 struct CloneResult {
   pid_t pid = -1;  // 0 in the child

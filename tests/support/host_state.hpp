@@ -19,7 +19,9 @@ inline std::vector<std::string> run_cgroups_of(pid_t supervisor) {
   const std::string prefix = "sb-" + std::to_string(supervisor) + "-";
   std::vector<std::string> found;
   std::error_code ec;
-  for (fs::recursive_directory_iterator it("/sys/fs/cgroup", fs::directory_options::skip_permission_denied, ec), end;
+  for (fs::recursive_directory_iterator
+           it("/sys/fs/cgroup", fs::directory_options::skip_permission_denied, ec),
+       end;
        it != end; it.increment(ec)) {
     if (ec) break;
     if (!it->is_directory(ec)) continue;

@@ -12,17 +12,21 @@ struct PolicyText {
   std::string extra_defaults;  // more lines under defaults:, indented by two spaces
   std::string jobs;            // a complete "jobs:" section, or empty for a command-line policy
   std::string root = "tmpfs";
-  std::string name;            // `name:`, when set
+  std::string name;  // `name:`, when set
 
   std::string yaml() const {
     std::string text = "version: 1\n";
     if (!name.empty()) text += "name: " + name + "\n";
     text +=
         "defaults:\n"
-        "  namespaces: " + namespaces + "\n"
+        "  namespaces: " +
+        namespaces +
+        "\n"
         "  hostname: testbox\n"
         "  filesystem:\n"
-        "    root: " + root + "\n"
+        "    root: " +
+        root +
+        "\n"
         "    mounts:\n"
         "      - {bind: /usr}\n"
         "      - {bind: /bin, optional: true}\n"

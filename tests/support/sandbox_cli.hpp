@@ -107,7 +107,8 @@ class SandboxProcess {
     char buffer[8192];
     for (auto [fd, text] : {std::pair{out_, &result_.out}, std::pair{err_, &result_.err}}) {
       ssize_t n;
-      while ((n = read(fd, buffer, sizeof buffer)) > 0) text->append(buffer, static_cast<size_t>(n));
+      while ((n = read(fd, buffer, sizeof buffer)) > 0)
+        text->append(buffer, static_cast<size_t>(n));
     }
   }
 
@@ -125,8 +126,7 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
 
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
 template <typename Condition>
-bool eventually(Condition condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+bool eventually(Condition condition, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) return true;

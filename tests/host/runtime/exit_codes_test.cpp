@@ -108,8 +108,8 @@ TEST_F(ExitCodes, WallTimeOverrunIsKilledAndReportedAs124) {
   const auto report = dir_ / "report.json";
   const auto started = std::chrono::steady_clock::now();
   // The job ignores SIGTERM: only the SIGKILL after the grace period ends it.
-  const auto result = run(policy, {"/bin/sh", "-c", "trap '' TERM; sleep 30"},
-                          {"--report", report.string()});
+  const auto result =
+      run(policy, {"/bin/sh", "-c", "trap '' TERM; sleep 30"}, {"--report", report.string()});
   const auto took = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(result.exit_code, 124);
   EXPECT_LT(took, std::chrono::seconds(5));
@@ -139,8 +139,8 @@ TEST_F(ExitCodes, OutOfMemoryIsReportedAsOom) {
   policy.extra_defaults = "  limits: {memory: 32MiB, swap: 0}\n";
   const auto report = dir_ / "report.json";
   // tail keeps the whole newline-free input in memory: it grows until the OOM killer stops it.
-  const auto result = run(policy, {"/bin/sh", "-c", "exec tail /dev/zero"},
-                          {"--report", report.string()});
+  const auto result =
+      run(policy, {"/bin/sh", "-c", "exec tail /dev/zero"}, {"--report", report.string()});
   std::ifstream in(report);
   const auto json = nlohmann::json::parse(in);
   const auto& job = json.at("jobs").at(0);

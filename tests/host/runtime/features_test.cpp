@@ -59,7 +59,8 @@ TEST_F(Features, AJobThatCannotStartDoesNotStopTheOthers) {
       "    command: [/bin/true]\n"
       "    filesystem:\n"
       "      mounts:\n"
-      "        - {bind: " + (dir_ / "missing").string() + ", to: /data}\n";
+      "        - {bind: " +
+      (dir_ / "missing").string() + ", to: /data}\n";
   const auto report = dir_ / "report.json";
   const auto result = run(policy, {}, {"--report", report.string()});
   EXPECT_EQ(result.exit_code, 125) << result.err;

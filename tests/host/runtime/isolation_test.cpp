@@ -52,11 +52,12 @@ TEST_F(Isolation, OnlyItsOwnMounts) {
   PolicyText policy;
   policy.extra_mounts = "      - {bind: " + data.string() + ", to: /data}\n";
   // Mount point and file system type (the first field after the " - " separator).
-  const auto result =
-      run(policy, {"/bin/sh", "-c", "sed 's/^[^ ]* [^ ]* [^ ]* [^ ]* \\([^ ]*\\) .* - \\([^ ]*\\) .*/\\1 \\2/' /proc/self/mountinfo"});
+  const auto result = run(policy, {"/bin/sh", "-c",
+                                   "sed 's/^[^ ]* [^ ]* [^ ]* [^ ]* \\([^ ]*\\) .* - \\([^ ]*\\) "
+                                   ".*/\\1 \\2/' /proc/self/mountinfo"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  const std::vector<std::string> allowed{"/usr", "/bin", "/lib", "/lib64", "/tmp", "/proc",
-                                         "/dev", "/data"};
+  const std::vector<std::string> allowed{"/usr", "/bin",  "/lib", "/lib64",
+                                         "/tmp", "/proc", "/dev", "/data"};
   bool saw_root_tmpfs = false;
   for (const auto& line : lines(result.out)) {
     const auto space = line.find(' ');
@@ -155,7 +156,8 @@ TEST_F(Isolation, MinimalDev) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto out = lines(result.out);
   ASSERT_EQ(out.size(), 4u) << result.out;
-  for (const char* name : {"null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "ptmx"}) {
+  for (const char* name :
+       {"null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "ptmx"}) {
     EXPECT_NE(out[0].find(name), std::string::npos) << name << " missing in " << out[0];
   }
   EXPECT_EQ(out[1], " 00 00 00 00");

@@ -90,7 +90,8 @@ TEST_F(LibraryApi, JobsDoNotInheritTheCallersFileDescriptors) {
 TEST_F(LibraryApi, CallerStateIsRestored) {
   sigset_t before, after;
   sigprocmask(SIG_SETMASK, nullptr, &before);
-  struct sigaction pipe_before {}, pipe_after {};
+  struct sigaction pipe_before {
+  }, pipe_after{};
   sigaction(SIGPIPE, nullptr, &pipe_before);
   rlimit files_before{}, files_after{};
   getrlimit(RLIMIT_NOFILE, &files_before);

@@ -1,13 +1,12 @@
 // The report's network fields for bridged jobs: bytes moved, and the requested and achieved
 // shares of the link (the shaping itself is the network suite's subject).
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <fcntl.h>
-
 #include <fstream>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "runtime_fixture.hpp"
 

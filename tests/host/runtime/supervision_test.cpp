@@ -62,7 +62,8 @@ TEST_F(Supervision, OutputToPerJobFiles) {
       "jobs:\n"
       "  - name: writer\n"
       "    command: [/bin/sh, -c, 'echo to-out; echo to-err >&2']\n"
-      "    output: {file: '" + (dir_ / "{name}.log").string() + "'}\n";
+      "    output: {file: '" +
+      (dir_ / "{name}.log").string() + "'}\n";
   const auto result = run(policy, {});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   std::ifstream in(dir_ / "writer.log");
@@ -79,7 +80,8 @@ TEST_F(Supervision, StdinReachesASingleJob) {
 
 TEST_F(Supervision, SigtermIsForwardedToTheJob) {
   SandboxProcess process(run_args(
-      {}, {"/bin/sh", "-c", "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done"}));
+      {}, {"/bin/sh", "-c",
+           "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done"}));
   ASSERT_TRUE(eventually([&] { return process.out_so_far().find("ready") != std::string::npos; }));
   process.signal(SIGTERM);
   const auto result = process.wait(10s);
@@ -92,8 +94,8 @@ TEST_F(Supervision, OrphansAndZombiesAreReaped) {
   // The inner shell leaves a background sleep behind and exits: the orphan is re-parented to
   // the sandbox's pid 1, which must reap it when it exits. A second later no process of the
   // sandbox is a zombie.
-  const auto result = run_sh(
-      "sh -c 'sleep 0.2 & exit 0'; sleep 1; cat /proc/[0-9]*/stat | cut -d' ' -f2,3");
+  const auto result =
+      run_sh("sh -c 'sleep 0.2 & exit 0'; sleep 1; cat /proc/[0-9]*/stat | cut -d' ' -f2,3");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out.find(" Z"), std::string::npos) << result.out;
   EXPECT_EQ(result.out.find("(sleep)"), std::string::npos) << "the orphan is gone:\n" << result.out;

@@ -13,8 +13,7 @@ TEST(Environment, OnlyThePolicysVariables) {
 
 TEST(Environment, InheritedNamesComeFromTheCallerAndWin) {
   const char* caller[] = {"TERM=xterm", "LANG=C.UTF-8", "PATH=/caller", "TERMINAL=no", nullptr};
-  const auto env =
-      build_environment({{"PATH", "/usr/bin"}}, {"TERM", "PATH", "MISSING"}, caller);
+  const auto env = build_environment({{"PATH", "/usr/bin"}}, {"TERM", "PATH", "MISSING"}, caller);
   EXPECT_EQ(env, (std::vector<std::string>{"PATH=/caller", "TERM=xterm"}));
 }
 

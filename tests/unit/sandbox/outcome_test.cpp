@@ -6,8 +6,12 @@
 namespace sandbox {
 namespace {
 
-int exited(int code) { return (code & 0xff) << 8; }  // as waitpid reports it
-int killed(int sig) { return sig & 0x7f; }
+int exited(int code) {
+  return (code & 0xff) << 8;
+}  // as waitpid reports it
+int killed(int sig) {
+  return sig & 0x7f;
+}
 
 // A JobEnd built field by field (designated initializers would have to name every field).
 struct End {
@@ -61,8 +65,8 @@ TEST(Outcome, SignalIs128PlusN) {
 }
 
 TEST(Outcome, FailureMessagesMapToTheirStatus) {
-  auto report = classified(
-      End().failure(exit_code::not_found, "command not found: x").job(exited(127)));
+  auto report =
+      classified(End().failure(exit_code::not_found, "command not found: x").job(exited(127)));
   EXPECT_EQ(report.status, "not_found");
   EXPECT_EQ(report.error, "command not found: x");
   EXPECT_EQ(tool_exit_code(report), 127);

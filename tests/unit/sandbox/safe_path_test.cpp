@@ -50,7 +50,8 @@ TEST_F(MountTarget, CreatesAFileForAFileMount) {
 TEST_F(MountTarget, UsesWhatExists) {
   fs::create_directories(dir_ / "x/y");
   UniqueFd target = open_mount_target(root_.get(), "/x/y", TargetKind::directory);
-  struct stat by_fd {}, by_path {};
+  struct stat by_fd {
+  }, by_path{};
   ASSERT_EQ(fstat(target.get(), &by_fd), 0);
   ASSERT_EQ(stat((dir_ / "x/y").c_str(), &by_path), 0);
   EXPECT_EQ(by_fd.st_ino, by_path.st_ino);
