@@ -95,6 +95,13 @@ jobs:
   EXPECT_NEAR(heavy + light, 100, 10);
   ASSERT_FALSE(report_.is_discarded()) << output_;
   EXPECT_EQ(report_["exit_code"], 0);
+  // The report's view of the same run: requested and achieved shares, and the bytes moved.
+  for (const auto& job : report_["jobs"]) {
+    const double requested = job["name"] == "heavy" ? 0.75 : 0.25;
+    EXPECT_DOUBLE_EQ(job.value("net_share_requested", -1.0), requested) << job.dump();
+    EXPECT_NEAR(job.value("net_share_achieved", -1.0), requested, 0.05) << job.dump();
+    EXPECT_GT(job.value("net_tx_bytes", uint64_t{0}), uint64_t{1'000'000}) << job.dump();
+  }
   // The run took its bridge, IFB and veth pairs with it.
   EXPECT_EQ(link_names(), before);
 }
