@@ -24,6 +24,8 @@ enum Kind : uint32_t { kSignal = 1, kTimer, kPid1, kChannel, kStdout, kStderr };
 
 constexpr std::chrono::milliseconds kSampleInterval{100};
 constexpr std::chrono::seconds kWatchInterval{1};
+// Kernels without memory.peak / pids.peak: the cgroup module keeps the peaks it is shown.
+constexpr std::chrono::seconds kPeakSampleInterval{1};
 
 uint64_t tag(uint32_t kind, size_t job) {
   return (static_cast<uint64_t>(kind) << 32) | job;
@@ -92,6 +94,7 @@ void Supervisor::run() {
   const auto begin = Clock::now();
   if (!share_sets_.empty()) next_sample_ = begin + kSampleInterval;
   if (watch_) next_watch_ = begin + kWatchInterval;
+  next_peak_sample_ = begin + kPeakSampleInterval;
   watch_cpu_.assign(jobs_.size(), 0);
   while (running_ > 0) {
     arm_timer(Clock::now());
@@ -151,6 +154,7 @@ void Supervisor::arm_timer(Clock::time_point now) {
     if (t && (!next || *t < *next)) next = t;
   };
   consider(next_watch_);
+  consider(next_peak_sample_);
   for (const auto& job : jobs_) {
     if (!job.running) continue;
     consider(job.deadline);
@@ -205,6 +209,17 @@ void Supervisor::on_timer(Clock::time_point now) {
     const bool open = std::any_of(share_sets_.begin(), share_sets_.end(),
                                   [](const ShareSet& set) { return !set.window.closed(); });
     next_sample_ = open ? std::optional(now + kSampleInterval) : std::nullopt;
+  }
+  if (next_peak_sample_ && now >= *next_peak_sample_) {
+    for (auto& job : jobs_) {
+      if (!job.running || !job.group) continue;
+      try {
+        job.group->sample();
+      } catch (const std::exception&) {
+        // a peak is a nicety of the report; the run goes on without it
+      }
+    }
+    next_peak_sample_ = now + kPeakSampleInterval;
   }
   if (next_watch_ && now >= *next_watch_) {
     print_watch();

@@ -88,7 +88,7 @@ class Supervisor {
   UniqueFd epoll_, signals_, timer_;
   size_t running_ = 0;
   int terminating_signals_ = 0;
-  std::optional<Clock::time_point> next_sample_, next_watch_;
+  std::optional<Clock::time_point> next_sample_, next_watch_, next_peak_sample_;
   std::vector<uint64_t> watch_cpu_;  // CPU per job at the last --watch line
 };
 
