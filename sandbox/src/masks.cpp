@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hardening.hpp"
 #include "hardening_error.hpp"
@@ -80,6 +81,17 @@ class EmptyFile {
     make_readonly(mount_.get(), "", AT_EMPTY_PATH, "mask: the stand-in tmpfs");
   }
 
+  // Attaches the stand-in tmpfs over `directory`, which it masks as an empty read-only tmpfs would,
+  // and returns the path of the stand-in file there. Bound from with mount(2), it works on every
+  // kernel: cloning a detached mount with open_tree (bind_over) fails with EINVAL before 6.x
+  // (seen on Debian's 6.1 in the VM suite).
+  std::string attach_over(const std::string& directory) const {
+    if (move_mount(mount_.get(), "", AT_FDCWD, directory.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+      fail_setup("mask " + directory + ": mounting the stand-in tmpfs over it", errno);
+    }
+    return directory + "/" + name;
+  }
+
   void bind_over(const std::string& path) const {
     const OwnedFd copy(open_tree(mount_.get(), name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
     if (copy.get() < 0) fail_setup("mask " + path + ": cloning the empty stand-in file", errno);
@@ -124,18 +136,31 @@ void bind_readonly(const std::string& path) {
 
 }  // namespace
 
+void bind_file_over(const std::string& source, const std::string& path) {
+  if (mount(source.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    fail_setup("mask " + path + ": mounting an empty file over it", errno);
+  }
+}
+
 void mask_kernel_paths() {
-  std::optional<EmptyFile> empty_file;  // made when the first masked file turns up
+  std::vector<std::string> files, directories;
   for (const char* path : masked_paths) {
     const auto status = status_of(path);
     if (!status) continue;  // not on this kernel, or /proc or /sys is not mounted in the sandbox
-    if (S_ISDIR(status->st_mode)) {
-      mask_directory(path);
+    (S_ISDIR(status->st_mode) ? directories : files).emplace_back(path);
+  }
+  if (!files.empty()) {
+    const EmptyFile empty_file;
+    if (!directories.empty()) {
+      // The first masked directory hosts the stand-in file; bind mounts carry its read-only flag.
+      const std::string source = empty_file.attach_over(directories.front());
+      directories.erase(directories.begin());
+      for (const auto& file : files) bind_file_over(source, file);
     } else {
-      if (!empty_file) empty_file.emplace();
-      empty_file->bind_over(path);
+      for (const auto& file : files) empty_file.bind_over(file);
     }
   }
+  for (const auto& directory : directories) mask_directory(directory);
   for (const char* path : readonly_paths) {
     if (status_of(path)) bind_readonly(path);
   }

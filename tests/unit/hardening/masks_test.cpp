@@ -41,13 +41,20 @@ bool is_readonly_mount(const char* path) {
   return statvfs(path, &status) == 0 && (status.f_flag & ST_RDONLY) != 0;
 }
 
+// Empty but for, at most, the zero-length stand-in file that masks bind over files (one masked
+// directory hosts it, so that it can be bound from on kernels that cannot clone detached mounts).
 bool is_empty_directory(const char* path) {
   DIR* directory = opendir(path);
   if (directory == nullptr) return false;
   int entries = 0;
   while (const dirent* entry = readdir(directory)) {
     const std::string name = entry->d_name;
-    if (name != "." && name != "..") ++entries;
+    if (name == "." || name == "..") continue;
+    struct stat st {};
+    const std::string full = std::string(path) + "/" + name;
+    const bool stand_in = name == "empty" && stat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+                          st.st_size == 0;
+    if (!stand_in) ++entries;
   }
   closedir(directory);
   return entries == 0;
