@@ -25,8 +25,7 @@ std::string block_device_number(const std::string& device) {
 }
 }  // namespace
 
-std::vector<uint64_t> weights_for_shares(const std::vector<std::optional<uint32_t>>& shares) {
-  std::vector<uint64_t> weights(shares.size(), static_cast<uint64_t>(kDefaultWeight));
+std::vector<double> share_fractions(const std::vector<std::optional<uint32_t>>& shares) {
   double given_sum = 0;
   size_t given = 0;
   for (const auto& share : shares) {
@@ -35,15 +34,21 @@ std::vector<uint64_t> weights_for_shares(const std::vector<std::optional<uint32_
       ++given;
     }
   }
-  if (given == 0) return weights;
-  // A sibling without a share counts as the mean of the given ones.
-  const double mean = given_sum / static_cast<double>(given);
-  const double total = given_sum + mean * static_cast<double>(shares.size() - given);
-  const double scale = kDefaultWeight * static_cast<double>(shares.size()) / total;
-  for (size_t i = 0; i < shares.size(); ++i) {
-    const double share = shares[i] ? *shares[i] : mean;
-    const auto weight = static_cast<uint64_t>(std::llround(share * scale));
-    weights[i] = std::clamp(weight, kMinWeight, kMaxWeight);
+  const double mean = given == 0 ? 1.0 : given_sum / static_cast<double>(given);
+  double sum = 0;
+  for (const auto& share : shares) sum += share ? *share : mean;
+  std::vector<double> result;
+  for (const auto& share : shares) result.push_back((share ? *share : mean) / sum);
+  return result;
+}
+
+std::vector<uint64_t> weights_for_shares(const std::vector<std::optional<uint32_t>>& shares) {
+  // Scaled so that the mean weight is the kernel default.
+  const double siblings_default = kDefaultWeight * static_cast<double>(shares.size());
+  std::vector<uint64_t> weights;
+  for (double fraction : share_fractions(shares)) {
+    const auto weight = static_cast<uint64_t>(std::llround(fraction * siblings_default));
+    weights.push_back(std::clamp(weight, kMinWeight, kMaxWeight));
   }
   return weights;
 }

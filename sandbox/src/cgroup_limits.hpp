@@ -13,6 +13,10 @@ namespace sandbox {
 // Kernel weights for a set of siblings' shares, scaled so that their mean is the kernel default
 // (100 on the v2 scale): 75/25 becomes 150/50 (cpu.shares 1536/512 on v1), exactly 3:1. Siblings
 // without a share count as the mean share. Result in the order of `shares`.
+// Each sibling's fraction of what their parent has; siblings without a share count as the mean
+// of the shares given (all equal when none is given). The one rule for CPU, IO and network shares.
+std::vector<double> share_fractions(const std::vector<std::optional<uint32_t>>& shares);
+
 std::vector<uint64_t> weights_for_shares(const std::vector<std::optional<uint32_t>>& shares);
 
 // The job's limits (memory, swap, pids, cpu_max, cpuset, io) in cgroup terms; the cpu/io weight

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "cgroup_limits.hpp"
 #include "network.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -37,23 +38,8 @@ std::string describe(const Job& job) {
   return "job '" + job.name + "'";
 }
 
-// Each sibling's fraction of what their parent has; siblings without a share count as the mean
-// of the shares given (all equal when none is given).
 std::vector<double> fractions(const std::vector<std::optional<uint32_t>>& shares) {
-  double given_sum = 0;
-  size_t given = 0;
-  for (const auto& share : shares) {
-    if (share) {
-      given_sum += *share;
-      ++given;
-    }
-  }
-  const double mean = given == 0 ? 1.0 : given_sum / static_cast<double>(given);
-  double sum = 0;
-  for (const auto& share : shares) sum += share ? *share : mean;
-  std::vector<double> result;
-  for (const auto& share : shares) result.push_back((share ? *share : mean) / sum);
-  return result;
+  return share_fractions(shares);  // the same rule as CPU weights (cgroup_limits.hpp)
 }
 
 // A class's guaranteed rate: its fraction of the capacity, at least 1 bit/s, at most its ceil.
