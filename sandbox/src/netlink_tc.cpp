@@ -11,7 +11,9 @@
 #include <netlink/route/qdisc/htb.h>
 #include <netlink/route/tc.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "netlink.hpp"
 #include "netlink_objects.hpp"
@@ -47,6 +49,19 @@ uint64_t bytes_per_second(uint64_t bps) {
   return (bps + 7) / 8;
 }
 
+// How far behind a class may fall and still catch up, as time at its rate. HTB's own default
+// (libnl's and tc's) is one frame beyond the rate, so every frame waits for a timer; when the
+// timer fires late (a busy or virtualised CPU), the time lost is lost bandwidth. Ten
+// milliseconds of tokens let a late class send what it missed.
+constexpr uint64_t catch_up_microseconds = 10'000;
+constexpr uint64_t smallest_burst_bytes = 2 * 1514;
+
+uint32_t burst_bytes(uint64_t bytes_per_second_rate) {
+  const uint64_t burst = bytes_per_second_rate * catch_up_microseconds / 1'000'000;
+  return static_cast<uint32_t>(
+      std::clamp<uint64_t>(burst, smallest_burst_bytes, std::numeric_limits<uint32_t>::max()));
+}
+
 }  // namespace
 
 void add_htb_qdisc(Socket& sock, int ifindex, uint32_t handle, uint32_t default_minor) {
@@ -64,6 +79,8 @@ void add_htb_class(Socket& sock, int ifindex, uint32_t parent, uint32_t classid,
   const std::string what = "add htb class " + handle_text(classid) + on_link(ifindex);
   check(rtnl_htb_set_rate64(htb_class.get(), bytes_per_second(rate_bps)), what);
   check(rtnl_htb_set_ceil64(htb_class.get(), bytes_per_second(ceil_bps)), what);
+  check(rtnl_htb_set_rbuffer(htb_class.get(), burst_bytes(bytes_per_second(rate_bps))), what);
+  check(rtnl_htb_set_cbuffer(htb_class.get(), burst_bytes(bytes_per_second(ceil_bps))), what);
   if (quantum != 0) check(rtnl_htb_set_quantum(htb_class.get(), quantum), what);
   check(rtnl_class_add(sock.get(), htb_class.get(), NLM_F_CREATE | NLM_F_EXCL), what);
 }
