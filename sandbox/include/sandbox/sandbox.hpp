@@ -26,6 +26,7 @@ inline constexpr int ok = 0;
 inline constexpr int usage = 1;            // bad command line
 inline constexpr int invalid_policy = 2;   // the policy file does not load or validate
 inline constexpr int host_unsupported = 3; // the host lacks something the policy needs
+inline constexpr int resource_busy = 4;    // a host resource the policy names is taken (a port)
 inline constexpr int timeout = 124;        // wall_time reached (as timeout(1))
 inline constexpr int setup_failed = 125;   // sandbox could not set up (mount, cgroup, clone...)
 inline constexpr int cannot_execute = 126; // the command exists but cannot be executed
