@@ -2,7 +2,6 @@
 // policy's jobs (or the one command given after --) and exit with the run's exit code.
 #include <fmt/core.h>
 
-#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,14 +14,6 @@
 namespace sandbox::cli {
 
 namespace {
-
-struct RunArguments {
-  std::string policy;
-  std::string report;
-  std::string cgroup_parent;
-  bool watch = false;
-  std::vector<std::string> command;
-};
 
 std::string duration_text(std::chrono::milliseconds ms) {
   if (ms.count() % 1000 == 0) return std::to_string(ms.count() / 1000) + "s";
@@ -37,10 +28,20 @@ void print_job_problems(const policies::Policy& policy, const RunReport& report)
     if (!job.error.empty()) {
       fmt::print(stderr, "sandbox: job '{}': {}\n", job.name, job.error);
     } else if (job.status == "timeout") {
-      fmt::print(stderr, "sandbox: job '{}': wall time limit ({}) reached, killed\n", job.name,
-                 limits.wall_time ? duration_text(*limits.wall_time) : std::string("?"));
+      // memory.high throttles instead of killing: a job held there looks hung, say why.
+      const uint64_t throttled = job.usage ? job.usage->memory_high_events : 0;
+      fmt::print(stderr, "sandbox: job '{}': wall time limit ({}) reached, killed{}\n", job.name,
+                 limits.wall_time ? duration_text(*limits.wall_time) : std::string("?"),
+                 throttled == 0 ? std::string()
+                                : fmt::format("; it was throttled at memory_high ({} bytes) {} "
+                                              "times, which slows a job down instead of killing it",
+                                              limits.memory_high_bytes.value_or(0), throttled));
     } else if (job.status == "oom") {
-      fmt::print(stderr, "sandbox: job '{}': killed: out of memory{}\n", job.name,
+      // v1 kills one process at a time: the job may have exited by itself after a worker died.
+      fmt::print(stderr, "sandbox: job '{}': {}: out of memory{}\n", job.name,
+                 job.signal ? std::string("killed")
+                            : fmt::format("exited with {} after an OOM kill of one of its processes",
+                                          job.exit_code.value_or(0)),
                  limits.memory_bytes ? fmt::format(" (memory limit {} bytes)", *limits.memory_bytes)
                                      : std::string());
     }
@@ -63,6 +64,8 @@ void write_report(const std::string& path, const RunReport& report) {
   }
 }
 
+}  // namespace
+
 int run_command(const RunArguments& args) {
   auto policy = load_policy_or_print(args.policy);
   if (!policy) return exit_code::invalid_policy;
@@ -82,34 +85,6 @@ int run_command(const RunArguments& args) {
   print_job_problems(*policy, report);
   if (!args.report.empty()) write_report(args.report, report);
   return report.exit_code;
-}
-
-}  // namespace
-
-void add_run_command(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand(
-      "run", "Run a policy's jobs (or the command after --) in their sandboxes and wait for them");
-  auto args = std::make_shared<RunArguments>();
-  cmd->add_option("-p,--policy", args->policy, "Policy file")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--report", args->report, "Write the JSON report to FILE ('-' for stderr)");
-  cmd->add_option("--cgroup-parent", args->cgroup_parent,
-                  "Create the run's cgroups below P instead of below our own cgroup");
-  cmd->add_flag("--watch", args->watch, "Print each job's CPU, memory and pids every second");
-  cmd->add_option("command", args->command,
-                  "For a policy without jobs: the command to run, after --");
-  cmd->footer(R"(Examples:
-  sandbox run -p examples/single.yaml -- sh          an interactive shell in a sandbox
-  sandbox run -p examples/farm-75-25.yaml --report -   two jobs, report on stderr)");
-  cmd->callback([args, &exit_code] {
-    try {
-      exit_code = run_command(*args);
-    } catch (const Error&) {
-      throw;  // printed by main with its exit code
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "sandbox: run: {}\n", e.what());
-      exit_code = exit_code::setup_failed;
-    }
-  });
 }
 
 }  // namespace sandbox::cli

@@ -1,17 +1,15 @@
-// The subcommands of the `sandbox` tool. Each registers itself on the app; its callback stores
-// the process exit code in `exit_code` (see sandbox::exit_code).
+// What the subcommands of the `sandbox` tool do, once arguments.cpp has parsed their arguments.
+// Each returns the process exit code (see sandbox::exit_code).
 #pragma once
 
-namespace CLI {
-class App;
-}
+#include "arguments.hpp"
 
 namespace sandbox::cli {
 
-void add_run_command(CLI::App& app, int& exit_code);       // cmd_run.cpp
-void add_validate_command(CLI::App& app, int& exit_code);  // cmd_validate.cpp
-void add_explain_command(CLI::App& app, int& exit_code);   // cmd_explain.cpp
-void add_check_command(CLI::App& app, int& exit_code);     // cmd_check.cpp
-void add_gc_command(CLI::App& app, int& exit_code);        // cmd_gc.cpp
+int run_command(const RunArguments& args);            // cmd_run.cpp
+int validate_command(const ValidateArguments& args);  // cmd_validate.cpp
+int explain_command(const ExplainArguments& args);    // cmd_explain.cpp
+int check_command(const CheckArguments& args);        // cmd_check.cpp
+int gc_command();                                     // cmd_gc.cpp
 
 }  // namespace sandbox::cli

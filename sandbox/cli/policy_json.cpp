@@ -12,19 +12,26 @@ using policies::Network;
 
 const char* mount_kind(Mount::Kind kind) {
   switch (kind) {
-    case Mount::Kind::bind: return "bind";
-    case Mount::Kind::tmpfs: return "tmpfs";
-    case Mount::Kind::proc: return "proc";
-    case Mount::Kind::dev: return "dev";
+    case Mount::Kind::bind:
+      return "bind";
+    case Mount::Kind::tmpfs:
+      return "tmpfs";
+    case Mount::Kind::proc:
+      return "proc";
+    case Mount::Kind::dev:
+      return "dev";
   }
   return "?";
 }
 
 const char* network_mode(Network::Mode mode) {
   switch (mode) {
-    case Network::Mode::none: return "none";
-    case Network::Mode::loopback: return "loopback";
-    case Network::Mode::bridged: return "bridged";
+    case Network::Mode::none:
+      return "none";
+    case Network::Mode::loopback:
+      return "loopback";
+    case Network::Mode::bridged:
+      return "bridged";
   }
   return "?";
 }
@@ -87,7 +94,8 @@ std::string describe_limits(const policies::Limits& l) {
   if (l.wall_time) parts.push_back("wall_time " + format_duration(*l.wall_time));
   for (const auto& [name, value] : l.rlimits) parts.push_back(fmt::format("{} {}", name, value));
   for (const auto& io : l.io) parts.push_back("io " + io.device);
-  if (!l.optional.empty()) parts.push_back(fmt::format("optional [{}]", fmt::join(l.optional, ", ")));
+  if (!l.optional.empty())
+    parts.push_back(fmt::format("optional [{}]", fmt::join(l.optional, ", ")));
   return parts.empty() ? "none" : fmt::format("{}", fmt::join(parts, ", "));
 }
 
@@ -164,10 +172,11 @@ nlohmann::json job_to_json(const policies::Job& job) {
     if (s.network.link_rate_bps) out["network"]["link_rate_bps"] = *s.network.link_rate_bps;
     if (s.network.net_max_bps) out["network"]["net_max_bps"] = *s.network.net_max_bps;
   }
-  out["seccomp"] = {{"default", s.seccomp.enabled},
-                    {"allow", s.seccomp.allow},
-                    {"deny", s.seccomp.deny},
-                    {"action", s.seccomp.action == policies::Seccomp::Action::kill ? "kill" : "errno"}};
+  out["seccomp"] = {
+      {"default", s.seccomp.enabled},
+      {"allow", s.seccomp.allow},
+      {"deny", s.seccomp.deny},
+      {"action", s.seccomp.action == policies::Seccomp::Action::kill ? "kill" : "errno"}};
   out["capabilities"] = s.capabilities;
   return out;
 }
@@ -199,8 +208,8 @@ void print_job_text(const policies::Job& job, std::optional<double> cpu_share_re
   row("seccomp", s.seccomp.enabled ? std::string("default filter") : std::string("off"));
   row("caps", s.capabilities.empty() ? "none" : fmt::format("{}", fmt::join(s.capabilities, " ")));
   std::string shares = describe_shares(shares_to_json(job.shares));
-  if (cpu_share_requested) shares += fmt::format(" ({}% of its siblings' cpu)",
-                                                 format_number(*cpu_share_requested * 100));
+  if (cpu_share_requested)
+    shares += fmt::format(" ({}% of its siblings' cpu)", format_number(*cpu_share_requested * 100));
   row("shares", shares);
 }
 
