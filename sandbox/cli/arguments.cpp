@@ -15,7 +15,8 @@ constexpr const char* app_footer = R"(Examples:
   sandbox check                                          what this host offers
 
 Exit codes: the job's own code (128+N for signal N); 1 bad usage; 2 invalid policy; 3 host lacks
-a needed feature; 124 timed out; 125 setup failed; 126 cannot execute; 127 command not found.)";
+a needed feature; 4 a host resource the policy names is taken (a port); 124 timed out; 125 setup
+failed; 126 cannot execute; 127 command not found.)";
 
 // Records which subcommand the user gave once its options are all parsed.
 CLI::App* subcommand(CLI::App& app, Arguments& args, const std::string& name,
