@@ -116,10 +116,20 @@ bool delete_qdisc(Socket& sock, int ifindex, uint32_t parent);
 enum class Match { source, destination };
 void add_ipv4_class_filter(Socket& sock, int ifindex, uint32_t parent, Match match,
                            const std::string& address, uint32_t classid);
-// u32 filter on the ingress qdisc of `ifindex`: every packet is redirected to the egress of
-// `target_ifindex` (an IFB), where it is shaped before it continues as if just received.
-void add_ingress_redirect(Socket& sock, int ifindex, int target_ifindex);
+// Which packets an ingress redirect takes.
+enum class IngressMatch {
+  ipv4_source,  // IPv4 whose source address is the given address
+  arp_sender,   // ARP whose sender protocol address is the given address
+  any,          // every packet (the address is not used)
+};
+// u32 filter on the ingress qdisc of `ifindex` at priority `prio` (lower ones are tried first):
+// packets that match are redirected to the egress of `target_ifindex` (an IFB), where they are
+// shaped (or dropped) before they continue as if just received. Packets no filter takes pass.
+void add_ingress_redirect(Socket& sock, int ifindex, uint16_t prio, IngressMatch match,
+                          const std::string& address, int target_ifindex);
 // Bytes sent through a class (0 when the class does not exist).
 uint64_t class_bytes(Socket& sock, int ifindex, uint32_t classid);
+// Packets dropped by the qdisc under `parent` (0 when there is none).
+uint64_t qdisc_drops(Socket& sock, int ifindex, uint32_t parent);
 
 }  // namespace sandbox::netlink

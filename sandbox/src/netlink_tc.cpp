@@ -130,9 +130,11 @@ void add_ipv4_class_filter(Socket& sock, int ifindex, uint32_t parent, Match mat
   check(rtnl_cls_add(sock.get(), filter.get(), NLM_F_CREATE | NLM_F_EXCL), what);
 }
 
-void add_ingress_redirect(Socket& sock, int ifindex, int target_ifindex) {
-  const std::string what =
-      "redirect the ingress" + on_link(ifindex) + " to link " + std::to_string(target_ifindex);
+void add_ingress_redirect(Socket& sock, int ifindex, uint16_t prio, IngressMatch match,
+                          const std::string& address, int target_ifindex) {
+  const std::string what = "redirect the ingress" + on_link(ifindex) +
+                           (match == IngressMatch::any ? "" : " from " + address) + " to link " +
+                           std::to_string(target_ifindex);
   auto redirect = allocate<ActPtr>(rtnl_act_alloc);
   check(rtnl_tc_set_kind(TC_CAST(redirect.get()), "mirred"), what);
   check(rtnl_mirred_set_action(redirect.get(), TCA_EGRESS_REDIR), what);
@@ -141,9 +143,32 @@ void add_ingress_redirect(Socket& sock, int ifindex, int target_ifindex) {
 
   auto filter = allocate<ClsPtr>(rtnl_cls_alloc);
   prepare(filter.get(), ifindex, tc_handle(0xFFFF, 0), 0, "u32");
-  rtnl_cls_set_protocol(filter.get(), ETH_P_ALL);
-  rtnl_cls_set_prio(filter.get(), 1);
-  check(rtnl_u32_add_key(filter.get(), 0, 0, 0, 0), what);  // matches every packet
+  rtnl_cls_set_prio(filter.get(), prio);
+  in_addr ip{};
+  if (match != IngressMatch::any && inet_pton(AF_INET, address.c_str(), &ip) != 1) {
+    check(-NLE_INVAL, what);
+  }
+  switch (match) {
+    case IngressMatch::ipv4_source:
+      rtnl_cls_set_protocol(filter.get(), ETH_P_IP);
+      check(rtnl_u32_add_key_in_addr(filter.get(), &ip, 32, 12, 0), what);  // IPv4 source
+      break;
+    case IngressMatch::arp_sender: {
+      // The sender protocol address is at offset 14 of an Ethernet/IPv4 ARP packet: not 32-bit
+      // aligned, so it is matched as two 16-bit halves.
+      rtnl_cls_set_protocol(filter.get(), ETH_P_ARP);
+      const uint32_t host = ntohl(ip.s_addr);
+      check(rtnl_u32_add_key_uint16(filter.get(), static_cast<uint16_t>(host >> 16), 0xFFFF, 14, 0),
+            what);
+      check(rtnl_u32_add_key_uint16(filter.get(), static_cast<uint16_t>(host), 0xFFFF, 16, 0),
+            what);
+      break;
+    }
+    case IngressMatch::any:
+      rtnl_cls_set_protocol(filter.get(), ETH_P_ALL);
+      check(rtnl_u32_add_key(filter.get(), 0, 0, 0, 0), what);  // matches every packet
+      break;
+  }
   check(rtnl_u32_set_cls_terminal(filter.get()), what);
   check(rtnl_u32_add_action(filter.get(), redirect.get()), what);  // takes its own reference
   check(rtnl_cls_add(sock.get(), filter.get(), NLM_F_CREATE | NLM_F_EXCL), what);
@@ -158,6 +183,16 @@ uint64_t class_bytes(Socket& sock, int ifindex, uint32_t classid) {
   ClassPtr found(rtnl_class_get(cache.get(), ifindex, classid));
   if (!found) return 0;
   return rtnl_tc_get_stat(TC_CAST(found.get()), RTNL_TC_BYTES);
+}
+
+uint64_t qdisc_drops(Socket& sock, int ifindex, uint32_t parent) {
+  nl_cache* raw = nullptr;
+  const int result = rtnl_qdisc_alloc_cache(sock.get(), &raw);
+  check(result, "list qdiscs");
+  CachePtr cache(raw);
+  QdiscPtr found(rtnl_qdisc_get_by_parent(cache.get(), ifindex, parent));
+  if (!found) return 0;
+  return rtnl_tc_get_stat(TC_CAST(found.get()), RTNL_TC_DROPS);
 }
 
 }  // namespace sandbox::netlink

@@ -53,6 +53,7 @@ struct JobPlan {
   uint64_t ceil_bps = 0;  // what it may borrow up to when others are idle: min(capacity, net_max)
   uint32_t quantum = 0;   // HTB quantum in bytes, proportional to the share (borrowing split)
   uint32_t queue_bytes = 0;  // its leaf fifo: about 100 ms at its rate, at least a few GSO packets
+  std::vector<policies::PortForward> ports;  // host ports forwarded to it (network.ports)
 };
 
 // A tenant with bridged jobs: an HTB class between the link and its jobs' classes, so that the
@@ -85,12 +86,20 @@ struct RunPlan {
   std::string bridge_mac;
   bool create_bridge = true;
   std::string ifb;  // "sb<short_id>i": upstream traffic is shaped on its egress
+  // "sb<short_id>d": an IFB that drops everything sent to it (a zero-byte fifo). Packets a job
+  // sends with a source address other than its own are redirected there, not to `ifb`, so that
+  // they reach nobody and are charged to nobody.
+  std::string sink;
   Subnet subnet;
   std::string gateway;              // subnet.address(1), on the bridge
   uint64_t capacity_bps = 0;        // the link: network.link_rate_bps, or unlimited_bps when unset
   std::vector<TenantPlan> tenants;  // tenants with bridged jobs, in order of their first job
   std::vector<JobPlan> jobs;        // bridged jobs, in policy order
 };
+
+// Forwarded host ports listen on this address only: reachable from the host itself, not from
+// other machines, which is what a job's published port should be unless it is asked for.
+inline constexpr const char* forward_bind_address = "127.0.0.1";
 
 // The capacity of a link without network.link_rate_bps: high enough never to limit a veth pair,
 // so HTB only accounts (and net_max still caps).

@@ -154,6 +154,7 @@ std::optional<RunPlan> plan_network(const policies::Policy& policy, const std::s
             " characters, the kernel's limit for a device name");
   }
   plan.ifb = "sb" + plan.short_id + "i";
+  plan.sink = "sb" + plan.short_id + "d";
   plan.subnet = Subnet::parse(link.subnet);
   if (plan.subnet.usable_hosts() < bridged.size() + 1) {
     invalid("network.subnet " + plan.subnet.to_string() + " has " +
@@ -252,6 +253,7 @@ std::optional<RunPlan> plan_network(const policies::Policy& policy, const std::s
     const double queue = static_cast<double>(slot.rate_bps) / 8 * queue_seconds;
     slot.queue_bytes =
         static_cast<uint32_t>(std::clamp(queue, double{smallest_queue}, double{largest_queue}));
+    slot.ports = job.settings.network.ports;
     plan.jobs.push_back(std::move(slot));
   }
   return plan;

@@ -4,6 +4,10 @@
 //   downstream (to jobs):   bridge egress -> HTB 1: -> class 1:<job>, u32 on the destination
 //   upstream (from jobs):   veth host end ingress -> mirred redirect -> IFB egress -> HTB 1:
 //                           -> class 1:<job>, u32 on the source -> back into the bridge
+//   anti-spoofing:          only IPv4 from the job's address and ARP naming it as the sender
+//                           take that redirect; anything else goes to the sink IFB, whose
+//                           zero-byte fifo drops it (charged to nobody, reaching nobody)
+//   port forwards:          a relay process listening on 127.0.0.1 (port_forwarder.hpp)
 //
 // Everything is created in the network namespace the RunNetwork was created in, and removed from
 // it by the destructor (also when creation fails half-way).
@@ -19,6 +23,7 @@
 
 #include "netlink.hpp"
 #include "network.hpp"
+#include "port_forwarder.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace sandbox::net {
@@ -34,6 +39,8 @@ constexpr uint64_t smallest_other_bps = 1'000'000;
 constexpr uint32_t other_queue_bytes = 64 * 1024;
 constexpr const char* job_ifname = "eth0";
 constexpr std::chrono::seconds port_ready_limit{5};
+// The order of a port's ingress filters: the job's own traffic first, the sink last.
+constexpr uint16_t own_ipv4_prio = 1, own_arp_prio = 2, sink_prio = 3;
 
 // Leaf qdisc handles: one major number per class, clear of the HTB's own.
 uint32_t leaf_handle(uint32_t class_minor) {
@@ -61,6 +68,8 @@ class BridgedNetwork final : public RunNetwork {
   void build() {
     const std::lock_guard lock(mutex_);
     check_subnet_is_free();
+    // Before any device: a port in use fails the run with nothing made.
+    start_forwarder();
     if (plan_.create_bridge) {
       nl::add_bridge(sock_, plan_.bridge, plan_.link_group, plan_.bridge_mac);
       created_links_.push_back(plan_.bridge);
@@ -87,6 +96,13 @@ class BridgedNetwork final : public RunNetwork {
     add_shaping(bridge_, nl::Match::destination);
     bridge_shaped_ = true;
     add_shaping(ifb_, nl::Match::source);
+
+    nl::add_ifb(sock_, plan_.sink, plan_.link_group);
+    created_links_.push_back(plan_.sink);
+    sink_ = nl::ifindex_of(sock_, plan_.sink);
+    nl::set_alias(sock_, sink_, owner_alias(owner_));
+    nl::add_bfifo_qdisc(sock_, sink_, nl::tc_root, nl::tc_handle(1, 0), 0);
+    nl::set_up(sock_, sink_);  // mirred refuses (and logs) a redirect to a device that is down
   }
 
   JobLink attach(const policies::Job& job, pid_t child) override {
@@ -103,7 +119,7 @@ class BridgedNetwork final : public RunNetwork {
       const int port = nl::ifindex_of(sock_, slot->host_ifname);
       nl::set_alias(sock_, port, owner_alias(owner_));
       nl::add_ingress_qdisc(sock_, port);
-      nl::add_ingress_redirect(sock_, port, ifb_);
+      guard_port(port, slot->address);
       // Up from here, so that the carrier is on and the port forwards before the job runs.
       const auto inside = nl::Socket::in_netns_of(child);
       nl::set_up(*inside, nl::ifindex_of(*inside, job_ifname));
@@ -150,6 +166,28 @@ class BridgedNetwork final : public RunNetwork {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+  }
+
+  // A job may change its address or forge a sibling's (it has CAP_NET_ADMIN in its namespace);
+  // the shaping classifies by source address, so such traffic would be charged to the sibling.
+  // Only what carries the job's own address goes on to be shaped; everything else (also IPv6,
+  // as jobs have no IPv6 address) is dropped in the sink.
+  void guard_port(int port, const std::string& address) {
+    nl::add_ingress_redirect(sock_, port, own_ipv4_prio, nl::IngressMatch::ipv4_source, address,
+                             ifb_);
+    nl::add_ingress_redirect(sock_, port, own_arp_prio, nl::IngressMatch::arp_sender, address,
+                             ifb_);
+    nl::add_ingress_redirect(sock_, port, sink_prio, nl::IngressMatch::any, "", sink_);
+  }
+
+  void start_forwarder() {
+    std::vector<ForwardRule> rules;
+    for (const JobPlan& slot : plan_.jobs) {
+      for (const policies::PortForward& port : slot.ports) {
+        rules.push_back(ForwardRule{slot.job, port.host_port, slot.address, port.job_port});
+      }
+    }
+    if (!rules.empty()) forwarder_ = PortForwarder::start(rules, forward_bind_address);
   }
 
   std::string gateway_cidr() const { return plan_.subnet.cidr(1); }
@@ -218,6 +256,7 @@ class BridgedNetwork final : public RunNetwork {
   // Best effort and complete: one failure must not keep the rest from being removed.
   void teardown() noexcept {
     const std::lock_guard lock(mutex_);
+    forwarder_.reset();  // no new connection to a job whose device is going
     const auto attempt = [](const std::string& what, const auto& action) {
       try {
         action();
@@ -247,7 +286,8 @@ class BridgedNetwork final : public RunNetwork {
   Owner owner_;
   mutable std::mutex mutex_;  // one netlink request at a time on sock_
   mutable nl::Socket sock_;   // bound to the namespace the run was created in
-  int bridge_ = 0, ifb_ = 0;
+  int bridge_ = 0, ifb_ = 0, sink_ = 0;
+  std::unique_ptr<PortForwarder> forwarder_;
   bool added_gateway_ = false;  // on an existing bridge: ours to remove
   bool bridge_shaped_ = false;  // a root qdisc of ours is on the bridge
   std::vector<std::string> created_links_;
@@ -259,14 +299,15 @@ std::unique_ptr<RunNetwork> RunNetwork::create(const policies::Policy& policy,
                                                const std::string& run_id) {
   auto plan = plan_network(policy, run_id);
   if (!plan) return nullptr;
-  // Forwarding host ports needs NAT or a proxy, which this build does not have: refuse rather
-  // than run a job whose ports silently go nowhere.
-  for (const policies::Job& job : policy.jobs) {
-    if (job.settings.network.mode == policies::Network::Mode::bridged &&
-        !job.settings.network.ports.empty()) {
-      throw Error(exit_code::host_unsupported,
-                  "network: job '" + job.name + "': network.ports (port forwarding) is not " +
-                      "supported yet; reach the job at its bridge address instead");
+  // The relay forwards TCP only: refuse UDP rather than run a job whose port goes nowhere.
+  for (const JobPlan& slot : plan->jobs) {
+    for (const policies::PortForward& port : slot.ports) {
+      if (port.protocol != "tcp") {
+        throw Error(exit_code::host_unsupported,
+                    "network: job '" + slot.job + "': network.ports: host port " +
+                        std::to_string(port.host_port) + "/" + port.protocol +
+                        ": only tcp ports can be forwarded");
+      }
     }
   }
   auto network = std::make_unique<BridgedNetwork>(std::move(*plan), current_owner(run_id));

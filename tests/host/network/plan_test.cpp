@@ -40,6 +40,17 @@ TEST(Plan, NothingBridgedMeansNoPlan) {
   EXPECT_FALSE(plan_network(policy_of({job_with("a", policies::Network::Mode::loopback)}), "r"));
 }
 
+TEST(Plan, PortsGoWithTheirJob) {
+  auto web = bridged_job("web");
+  web.settings.network.ports = {policies::PortForward{8080, 80, "tcp"}};
+  const auto plan = plan_network(policy_of({bridged_job("db"), web}), "r");
+  ASSERT_TRUE(plan);
+  EXPECT_TRUE(plan->jobs[0].ports.empty());
+  ASSERT_EQ(plan->jobs[1].ports.size(), 1u);
+  EXPECT_EQ(plan->jobs[1].ports[0].host_port, 8080);
+  EXPECT_EQ(plan->jobs[1].ports[0].job_port, 80);
+}
+
 TEST(Plan, NamesFitIfnamsizAndAddressesFollowTheGateway) {
   const auto plan = plan_network(
       policy_of({bridged_job("a"), job_with("b", policies::Network::Mode::none), bridged_job("c")}),
@@ -49,6 +60,8 @@ TEST(Plan, NamesFitIfnamsizAndAddressesFollowTheGateway) {
   EXPECT_EQ(plan->bridge, "sb" + plan->short_id);
   EXPECT_TRUE(plan->create_bridge);
   EXPECT_LT(plan->ifb.size(), size_t{IFNAMSIZ});
+  EXPECT_LT(plan->sink.size(), size_t{IFNAMSIZ});
+  EXPECT_NE(plan->sink, plan->ifb);
   EXPECT_EQ(plan->gateway, "10.203.0.1");
   ASSERT_EQ(plan->jobs.size(), 2u);  // b is not bridged
   EXPECT_EQ(plan->jobs[0].job, "a");

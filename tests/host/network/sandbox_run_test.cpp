@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cgroup/cgroup.hpp"
 #include "network_fixture.hpp"
 
 namespace network_test {
@@ -14,14 +15,25 @@ using json = nlohmann::json;
 
 class SandboxRunTest : public NetnsTest {
  protected:
-  // Runs `sandbox run -p policy --report report` and returns its exit code (-1: killed after
-  // `limit`); its output goes to `dir/output.txt`.
-  int run_sandbox(const fs::path& policy, std::chrono::seconds limit) {
-    const fs::path output = dir_.path / "output.txt", report = dir_.path / "report.json";
-    Child sandbox([&] {
-      return exec_program({SANDBOX_BINARY, "run", "-p", policy, "--report", report}, output);
+  // Starts `sandbox run -p policy --report report`; its output goes to `dir/output.txt`.
+  std::unique_ptr<Child> start_sandbox(const fs::path& policy) {
+    return std::make_unique<Child>([policy, this] {
+      return exec_program({SANDBOX_BINARY, "run", "-p", policy, "--report", report_path()},
+                          output_path());
     });
+  }
+  fs::path output_path() const { return dir_.path / "output.txt"; }
+  fs::path report_path() const { return dir_.path / "report.json"; }
+
+  // Runs `sandbox run -p policy --report report` and returns its exit code (-1: killed after
+  // `limit`).
+  int run_sandbox(const fs::path& policy, std::chrono::seconds limit) {
+    return finish(*start_sandbox(policy), limit);
+  }
+  // Waits for a started sandbox; reads its output and report.
+  int finish(Child& sandbox, std::chrono::seconds limit) {
     const int code = sandbox.wait(limit);
+    const fs::path output = output_path(), report = report_path();
     std::ifstream out(output);
     output_.assign(std::istreambuf_iterator<char>(out), {});
     std::ifstream in(report);
@@ -43,6 +55,27 @@ class SandboxRunTest : public NetnsTest {
   json report_;
 };
 
+// The start of a policy whose jobs see the host's programs (iperf3, sh, sleep) and write to
+// `out` as /out.
+std::string policy_head(const std::string& name, const fs::path& out) {
+  return R"(version: 1
+name: )" + name + R"(
+defaults:
+  filesystem:
+    root: tmpfs
+    mounts:
+      - {bind: /usr}
+      - {bind: /bin, optional: true}
+      - {bind: /lib, optional: true}
+      - {bind: /lib64, optional: true}
+      - {bind: /etc}
+      - {bind: /dev/urandom, nodev: false}   # iperf3 reads it
+      - {tmpfs: /tmp, size: 16MiB}
+      - {bind: )" + out.string() + R"(, to: /out, readonly: false}
+  env: {PATH: /usr/bin:/bin}
+)";
+}
+
 double received_mbps(const fs::path& path) {
   std::ifstream in(path);
   const json report = json::parse(in, nullptr, false);
@@ -55,23 +88,7 @@ TEST_F(SandboxRunTest, BridgedPolicySharesTheLink75To25) {
   fs::create_directory(out);
   chmod(out.c_str(), 0777);  // the jobs write as an unprivileged user
   const fs::path policy = dir_.path / "bridged.yaml";
-  std::ofstream(policy) << R"(version: 1
-name: net-e2e
-defaults:
-  filesystem:
-    root: tmpfs
-    mounts:
-      - {bind: /usr}
-      - {bind: /bin, optional: true}
-      - {bind: /lib, optional: true}
-      - {bind: /lib64, optional: true}
-      - {bind: /etc}
-      - {bind: /dev/urandom, nodev: false}   # iperf3 reads it
-      - {tmpfs: /tmp, size: 16MiB}
-      - {bind: )" << out.string()
-                        << R"(, to: /out, readonly: false}
-  env: {PATH: /usr/bin:/bin}
-  limits: {wall_time: 40s}
+  std::ofstream(policy) << policy_head("net-e2e", out) << R"(  limits: {wall_time: 40s}
   network: {mode: bridged, link: {rate: 100mbit}}
 jobs:
   - name: heavy
@@ -104,6 +121,117 @@ jobs:
   }
   // The run took its bridge, IFB and veth pairs with it.
   EXPECT_EQ(link_names(), before);
+}
+
+// The relay process a run forked: the child of `sandbox` named sandbox-ports.
+pid_t relay_of(pid_t sandbox) {
+  const std::string tasks = "/proc/" + std::to_string(sandbox) + "/task";
+  std::error_code error;
+  for (const auto& task : fs::directory_iterator(tasks, error)) {
+    std::ifstream children(task.path() / "children");
+    for (pid_t pid = 0; children >> pid;) {
+      std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+      std::string name;
+      if (std::getline(comm, name) && name == "sandbox-ports") return pid;
+    }
+  }
+  return -1;
+}
+
+// True while `pid` exists and is not a zombie.
+bool alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto state = line.find(") ");
+  return state != std::string::npos && line[state + 2] != 'Z';
+}
+
+TEST_F(SandboxRunTest, ForwardedPortCarriesTrafficToTheJob) {
+  const fs::path out = dir_.path / "out";
+  fs::create_directory(out);
+  const fs::path policy = dir_.path / "ports.yaml";
+  std::ofstream(policy) << policy_head("net-ports", out) << R"(  limits: {wall_time: 30s}
+  network: {mode: bridged}
+jobs:
+  - name: server
+    command: [iperf3, -s, -1, -p, "5201"]
+    network: {ports: [{host: 18090, job: 5201}]}
+)";
+  const auto sandbox = start_sandbox(policy);
+  ASSERT_TRUE(wait_for_listener(18090)) << "the forwarded port does not listen";
+  // Until the server inside listens, the relay resets connections: try again a few times.
+  const fs::path client_report = dir_.path / "client.json";
+  double mbps = -1;
+  for (int attempt = 0; attempt < 20 && mbps <= 0; ++attempt) {
+    Child client([&] {
+      return exec_program({"iperf3", "-c", "127.0.0.1", "-p", "18090", "-t", "2", "-J"},
+                          client_report);
+    });
+    if (client.wait(std::chrono::seconds(20)) == 0) {
+      std::ifstream in(client_report);
+      const json result = json::parse(in, nullptr, false);
+      if (!result.is_discarded() && result.contains("end")) {
+        mbps = result["end"]["sum_received"]["bits_per_second"].get<double>() / 1e6;
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  EXPECT_GT(mbps, 0) << "iperf3 never got through the forwarded port";
+  ASSERT_EQ(finish(*sandbox, std::chrono::seconds(40)), 0) << output_;
+  ASSERT_FALSE(report_.is_discarded()) << output_;
+  EXPECT_GT(report_["jobs"][0].value("net_rx_bytes", uint64_t{0}), uint64_t{1'000'000})
+      << report_.dump();
+  EXPECT_EQ(tcp_connect("127.0.0.1", 18090), ECONNREFUSED) << "the port outlived the run";
+}
+
+TEST_F(SandboxRunTest, PortInUseStopsTheRunWithItsOwnExitCode) {
+  const fs::path out = dir_.path / "out";
+  fs::create_directory(out);
+  const fs::path policy = dir_.path / "taken.yaml";
+  std::ofstream(policy) << policy_head("net-taken", out) << R"(  network: {mode: bridged}
+jobs:
+  - name: web
+    command: [touch, /out/ran]
+    network: {ports: [{host: 18092, job: 80}]}
+)";
+  const Fd taken = tcp_listen("127.0.0.1", 18092);
+  const auto before = link_names();
+  EXPECT_EQ(run_sandbox(policy, std::chrono::seconds(30)), sandbox::exit_code::resource_busy)
+      << output_;
+  EXPECT_NE(output_.find("host port 18092/tcp"), std::string::npos) << output_;
+  EXPECT_NE(output_.find("already in use"), std::string::npos) << output_;
+  EXPECT_FALSE(fs::exists(out / "ran")) << "the job ran although its port was taken";
+  EXPECT_EQ(link_names(), before);
+}
+
+TEST_F(SandboxRunTest, SigkilledRunLeavesNoRelayAndNoListener) {
+  const fs::path out = dir_.path / "out";
+  fs::create_directory(out);
+  const fs::path policy = dir_.path / "killed.yaml";
+  std::ofstream(policy) << policy_head("net-killed", out) << R"(  limits: {wall_time: 60s}
+  network: {mode: bridged}
+jobs:
+  - name: idle
+    command: [sleep, "60"]
+    network: {ports: [{host: 18093, job: 80}]}
+)";
+  auto sandbox = start_sandbox(policy);
+  ASSERT_TRUE(wait_for_listener(18093)) << "the forwarded port does not listen";
+  const pid_t relay = relay_of(sandbox->pid());
+  ASSERT_GT(relay, 0) << "no sandbox-ports child of the sandbox";
+  kill(sandbox->pid(), SIGKILL);
+  sandbox->wait();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (alive(relay) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(alive(relay)) << "the relay outlived its SIGKILLed sandbox";
+  EXPECT_EQ(tcp_connect("127.0.0.1", 18093), ECONNREFUSED) << "the port outlived the sandbox";
+  // Its job dies with it (parent-death signal); its cgroups stay until collected: do that now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  cgroup::collect_stale(cgroup::detect());
 }
 
 }  // namespace

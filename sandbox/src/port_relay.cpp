@@ -1,0 +1,220 @@
+// The port relay's event loop, in its own process (see port_forwarder.cpp): accepts on the
+// listeners, connects each client to its job through the bridge, and moves bytes both ways with
+// splice() through a pipe per direction (no copy to user space). Half-close is passed on: when one
+// side stops sending, the other side's socket is shut down for writing once everything before
+// that was delivered, and the connection ends when both directions have. An error on either
+// socket resets both.
+//
+// It runs after fork() in a process that may have had other threads, so it calls nothing that
+// allocates or locks: system calls only, on the table allocated before the fork.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "port_forwarder.hpp"
+
+namespace sandbox::net {
+namespace {
+
+constexpr size_t pipe_capacity = 64 * 1024;  // Linux's default pipe size
+constexpr int max_events = 64;
+
+// epoll data: which slot, which side, and the slot's generation when the event was registered.
+enum Side : uint64_t { client_side = 0, upstream_side = 1, listener_side = 2 };
+uint64_t tag(uint64_t index, Side side, uint32_t generation) {
+  return (uint64_t{generation} << 32) | (index << 2) | side;
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
+}
+
+// Closes with a reset rather than an orderly end, so that a peer never takes a failed relay
+// for a complete one.
+void reset_fd(int& fd) {
+  if (fd < 0) return;
+  const linger abort_on_close{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  close_fd(fd);
+}
+
+void release(RelayConnection& connection, bool reset) {
+  if (reset) {
+    reset_fd(connection.client);
+    reset_fd(connection.upstream);
+  } else {
+    close_fd(connection.client);
+    close_fd(connection.upstream);
+  }
+  for (RelayDirection* direction : {&connection.up, &connection.down}) {
+    close_fd(direction->pipe_read);
+    close_fd(direction->pipe_write);
+    *direction = RelayDirection{};
+  }
+  connection.used = connection.connected = false;
+  ++connection.generation;
+}
+
+// Moves what is available from `from` to `to` until neither side can make progress. False on a
+// socket error (the connection is then reset).
+bool pump(RelayDirection& direction) {
+  for (;;) {
+    bool progress = false;
+    if (direction.buffered > 0) {
+      const ssize_t moved = splice(direction.pipe_read, nullptr, direction.to, nullptr,
+                                   direction.buffered, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (moved > 0) {
+        direction.buffered -= static_cast<size_t>(moved);
+        progress = true;
+      } else if (moved < 0 && errno != EAGAIN && errno != EINTR) {
+        return false;
+      }
+    }
+    // A pipe may refuse bytes before pipe_capacity (its slots hold partial pages): EAGAIN then
+    // looks like an empty socket, which is harmless, as the loop retries after every drain.
+    if (!direction.eof && direction.buffered < pipe_capacity) {
+      const ssize_t moved = splice(direction.from, nullptr, direction.pipe_write, nullptr,
+                                   pipe_capacity - direction.buffered,
+                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (moved > 0) {
+        direction.buffered += static_cast<size_t>(moved);
+        progress = true;
+      } else if (moved == 0) {
+        direction.eof = progress = true;
+      } else if (errno != EAGAIN && errno != EINTR) {
+        return false;
+      }
+    }
+    if (direction.eof && direction.buffered == 0 && !direction.shut) {
+      if (shutdown(direction.to, SHUT_WR) != 0 && errno != ENOTCONN) return false;
+      direction.shut = true;
+    }
+    if (!progress) return true;
+  }
+}
+
+bool open_direction(RelayDirection& direction, int from, int to) {
+  int fds[2];
+  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return false;
+  direction.pipe_read = fds[0];
+  direction.pipe_write = fds[1];
+  direction.from = from;
+  direction.to = to;
+  return true;
+}
+
+class Relay {
+ public:
+  Relay(const std::vector<RelayRule>& rules, std::vector<RelayConnection>& table)
+      : rules_(rules), table_(table) {}
+
+  [[noreturn]] void run() {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) _exit(1);
+    for (size_t i = 0; i < rules_.size(); ++i) {
+      epoll_event event{};
+      event.events = EPOLLIN;
+      event.data.u64 = tag(i, listener_side, 0);
+      if (epoll_ctl(epoll_, EPOLL_CTL_ADD, rules_[i].listener, &event) != 0) _exit(1);
+    }
+    epoll_event events[max_events];
+    for (;;) {
+      const int count = epoll_wait(epoll_, events, max_events, -1);
+      if (count < 0 && errno != EINTR) _exit(1);
+      for (int i = 0; i < count; ++i) dispatch(events[i].data.u64);
+    }
+  }
+
+ private:
+  void dispatch(uint64_t data) {
+    const auto side = static_cast<Side>(data & 3);
+    const size_t index = (data & 0xFFFF'FFFFu) >> 2;
+    if (side == listener_side) return accept_all(rules_[index]);
+    RelayConnection& connection = table_[index];
+    // A connection that ended earlier in this batch, or a new one in its slot: not for us.
+    if (!connection.used || connection.generation != static_cast<uint32_t>(data >> 32)) return;
+    if (!connection.connected) {
+      if (side != upstream_side) return;  // the client's bytes wait in its socket meanwhile
+      int error = 0;
+      socklen_t size = sizeof error;
+      getsockopt(connection.upstream, SOL_SOCKET, SO_ERROR, &error, &size);
+      if (error == EINPROGRESS || error == EALREADY) return;
+      // The job does not listen (yet), or is gone: the client sees a reset, as it would
+      // connecting to the job directly.
+      if (error != 0) return release(connection, true);
+      connection.connected = true;
+    }
+    if (!pump(connection.up) || !pump(connection.down)) return release(connection, true);
+    if (connection.up.shut && connection.down.shut) release(connection, false);
+  }
+
+  void accept_all(const RelayRule& rule) {
+    for (;;) {
+      int client = accept4(rule.listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (client < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;  // EAGAIN: all taken; EMFILE and the like: the client waits in the backlog
+      }
+      RelayConnection* slot = free_slot();
+      if (slot == nullptr) {
+        reset_fd(client);
+        continue;
+      }
+      if (!open_connection(*slot, client, rule.target)) release(*slot, true);
+    }
+  }
+
+  RelayConnection* free_slot() {
+    for (RelayConnection& connection : table_) {
+      if (!connection.used) return &connection;
+    }
+    return nullptr;
+  }
+
+  bool open_connection(RelayConnection& connection, int client, const sockaddr_in& target) {
+    connection.used = true;
+    connection.client = client;
+    connection.upstream = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (connection.upstream < 0) return false;
+    // The relay passes on whatever arrives at once; the senders' own Nagle already batches.
+    const int yes = 1;
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    setsockopt(connection.upstream, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    if (!open_direction(connection.up, client, connection.upstream) ||
+        !open_direction(connection.down, connection.upstream, client)) {
+      return false;
+    }
+    if (connect(connection.upstream, reinterpret_cast<const sockaddr*>(&target), sizeof target) !=
+            0 &&
+        errno != EINPROGRESS) {
+      return false;
+    }
+    const auto index = static_cast<uint64_t>(&connection - table_.data());
+    for (const auto& [fd, side] : {std::pair{client, client_side},
+                                   std::pair{connection.upstream, upstream_side}}) {
+      epoll_event event{};
+      event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      event.data.u64 = tag(index, side, connection.generation);
+      if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event) != 0) return false;
+    }
+    return true;
+  }
+
+  const std::vector<RelayRule>& rules_;
+  std::vector<RelayConnection>& table_;
+  int epoll_ = -1;
+};
+
+}  // namespace
+
+void run_relay(const std::vector<RelayRule>& rules, std::vector<RelayConnection>& table) {
+  Relay(rules, table).run();
+}
+
+}  // namespace sandbox::net

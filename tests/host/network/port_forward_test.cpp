@@ -1,0 +1,265 @@
+// Port forwards (network.ports) against the real kernel, inside a network namespace each test
+// makes: a host port on 127.0.0.1 reaches a server in a bridged job, bytes arrive intact both
+// ways with half-close passed on, two forwards reach two jobs, and a port in use, a UDP port or a
+// job that does not listen fail cleanly. The relay process goes away with the run.
+#include <dirent.h>
+#include <sys/socket.h>
+
+#include "network_fixture.hpp"
+
+namespace network_test {
+namespace {
+
+using sandbox::net::RunNetwork;
+
+constexpr uint16_t job_port = 8000;
+
+policies::Job forwarded_job(const std::string& name, uint16_t host_port) {
+  policies::Job job = bridged_job(name);
+  job.settings.network.ports = {policies::PortForward{host_port, job_port, "tcp"}};
+  return job;
+}
+
+// Every child of the calling process (all its threads' children).
+std::vector<pid_t> child_pids(pid_t of = getpid()) {
+  std::vector<pid_t> pids;
+  const std::string tasks = "/proc/" + std::to_string(of) + "/task";
+  std::error_code error;
+  for (const auto& task : fs::directory_iterator(tasks, error)) {
+    std::ifstream children(task.path() / "children");
+    for (pid_t pid = 0; children >> pid;) pids.push_back(pid);
+  }
+  return pids;
+}
+
+// Writes all of `size` bytes; false on any error.
+bool write_all(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    const ssize_t written = ::write(fd, data, size);
+    if (written <= 0) return false;
+    data += written;
+    size -= static_cast<size_t>(written);
+  }
+  return true;
+}
+
+// A reproducible byte stream and a digest of what was read, so both ends can check each other.
+struct Stream {
+  uint64_t state;
+  explicit Stream(uint64_t seed) : state(seed) {}
+  char next() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<char>(state);
+  }
+};
+struct Digest {
+  uint64_t bytes = 0, hash = 1469598103934665603ULL;
+  void add(const char* data, size_t size) {
+    for (size_t i = 0; i < size; ++i) hash = (hash ^ static_cast<unsigned char>(data[i])) * 1099511628211ULL;
+    bytes += size;
+  }
+};
+
+// Sends `size` bytes of Stream(seed) to `fd`.
+bool send_stream(int fd, uint64_t seed, size_t size) {
+  Stream stream(seed);
+  std::vector<char> block(64 * 1024);
+  for (size_t sent = 0; sent < size;) {
+    const size_t chunk = std::min(block.size(), size - sent);
+    for (size_t i = 0; i < chunk; ++i) block[i] = stream.next();
+    if (!write_all(fd, block.data(), chunk)) return false;
+    sent += chunk;
+  }
+  return true;
+}
+
+Digest expected_digest(uint64_t seed, size_t size) {
+  Stream stream(seed);
+  Digest digest;
+  for (size_t i = 0; i < size; ++i) {
+    const char byte = stream.next();
+    digest.add(&byte, 1);
+  }
+  return digest;
+}
+
+// Reads `fd` to its end (or `limit` bytes); the digest of what came.
+Digest read_digest(int fd, size_t limit = SIZE_MAX) {
+  Digest digest;
+  std::vector<char> block(64 * 1024);
+  while (digest.bytes < limit) {
+    const ssize_t got = ::read(fd, block.data(), std::min(block.size(), limit - digest.bytes));
+    if (got <= 0) break;
+    digest.add(block.data(), static_cast<size_t>(got));
+  }
+  return digest;
+}
+
+// A blocking TCP connection from our namespace; -1 on failure.
+Fd connect_to(const std::string& address, uint16_t port) {
+  Fd sock(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in peer{};
+  peer.sin_family = AF_INET;
+  peer.sin_port = htons(port);
+  inet_pton(AF_INET, address.c_str(), &peer.sin_addr);
+  if (connect(sock.get(), reinterpret_cast<sockaddr*>(&peer), sizeof peer) != 0) sock.reset();
+  const timeval limit{20, 0};  // a stalled relay fails the test instead of hanging it
+  setsockopt(sock.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  setsockopt(sock.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+  return sock;
+}
+
+// A job body: listens on job_port, says so on `ready`, then serves one connection with `serve`.
+std::function<int()> one_shot_server(const Pipe& ready, std::function<int(int)> serve) {
+  return [&ready, serve = std::move(serve)] {
+    const Fd listener = tcp_listen("0.0.0.0", job_port);
+    if (::write(ready.write.get(), "l", 1) != 1) return 20;
+    const Fd connection(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (connection.get() < 0) return 21;
+    return serve(connection.get());
+  };
+}
+
+bool wait_ready(const Pipe& ready) {
+  pollfd wait{ready.read.get(), POLLIN, 0};
+  char byte;
+  return poll(&wait, 1, 10'000) == 1 && ::read(ready.read.get(), &byte, 1) == 1;
+}
+
+class PortForwardTest : public NetnsTest {};
+
+TEST_F(PortForwardTest, BytesArriveIntactBothWaysWithHalfClosePassedOn) {
+  constexpr size_t size = 16 * 1024 * 1024;
+  constexpr uint64_t up_seed = 7, down_seed = 11;
+  const auto policy = policy_of({forwarded_job("web", 18080)});
+  auto network = RunNetwork::create(policy, "run-forward");
+  ASSERT_NE(network, nullptr);
+  ASSERT_TRUE(wait_for_listener(18080));  // listening before any job exists
+
+  Pipe ready;
+  JobProcess job(policy.jobs[0].settings.network, one_shot_server(ready, [](int connection) {
+    // Everything up to the client's end of sending, then our verdict and our own stream.
+    const Digest got = read_digest(connection);
+    const Digest want = expected_digest(up_seed, size);
+    const char verdict = got.bytes == want.bytes && got.hash == want.hash ? 'y' : 'n';
+    if (!write_all(connection, &verdict, 1)) return 30;
+    return send_stream(connection, down_seed, size) ? 0 : 31;
+  }));
+  job.release(network->attach(policy.jobs[0], job.pid()));
+  ASSERT_TRUE(wait_ready(ready));
+
+  const Fd client = connect_to("127.0.0.1", 18080);
+  ASSERT_GE(client.get(), 0) << std::strerror(errno);
+  ASSERT_TRUE(send_stream(client.get(), up_seed, size));
+  ASSERT_EQ(shutdown(client.get(), SHUT_WR), 0);  // the server's read ends only if this passes
+  char verdict = 0;
+  ASSERT_EQ(::read(client.get(), &verdict, 1), 1);
+  EXPECT_EQ(verdict, 'y') << "the job received other bytes than were sent";
+  const Digest down = read_digest(client.get());
+  const Digest want = expected_digest(down_seed, size);
+  EXPECT_EQ(down.bytes, want.bytes);
+  EXPECT_EQ(down.hash, want.hash);
+  EXPECT_EQ(job.wait(), 0);
+  // The relay's traffic crossed the bridge: shaped and counted as the job's.
+  const auto traffic = network->traffic("web");
+  EXPECT_GE(traffic.rx_bytes, size);
+  EXPECT_GE(traffic.tx_bytes, size);
+}
+
+TEST_F(PortForwardTest, TwoForwardsReachTwoJobs) {
+  const auto policy = policy_of({forwarded_job("first", 18081), forwarded_job("second", 18082)});
+  auto network = RunNetwork::create(policy, "run-two-forwards");
+  ASSERT_NE(network, nullptr);
+  Pipe first_ready, second_ready;
+  const auto says = [](char name) {
+    return [name](int connection) { return write_all(connection, &name, 1) ? 0 : 30; };
+  };
+  JobProcess first(policy.jobs[0].settings.network, one_shot_server(first_ready, says('1')));
+  JobProcess second(policy.jobs[1].settings.network, one_shot_server(second_ready, says('2')));
+  first.release(network->attach(policy.jobs[0], first.pid()));
+  second.release(network->attach(policy.jobs[1], second.pid()));
+  ASSERT_TRUE(wait_ready(first_ready));
+  ASSERT_TRUE(wait_ready(second_ready));
+  for (const auto& [port, name] : {std::pair{uint16_t{18082}, '2'}, {uint16_t{18081}, '1'}}) {
+    const Fd client = connect_to("127.0.0.1", port);
+    ASSERT_GE(client.get(), 0);
+    char got = 0;
+    EXPECT_EQ(::read(client.get(), &got, 1), 1);
+    EXPECT_EQ(got, name) << "port " << port;
+  }
+  EXPECT_EQ(first.wait(), 0);
+  EXPECT_EQ(second.wait(), 0);
+}
+
+TEST_F(PortForwardTest, JobThatDoesNotListenResetsTheClient) {
+  const auto policy = policy_of({forwarded_job("quiet", 18083)});
+  auto network = RunNetwork::create(policy, "run-not-listening");
+  ASSERT_NE(network, nullptr);
+  Pipe ready, done;
+  JobProcess job(policy.jobs[0].settings.network, [&] {
+    char byte;
+    if (::write(ready.write.get(), "r", 1) != 1) return 2;  // configured, not listening
+    return ::read(done.read.get(), &byte, 1) == 1 ? 0 : 1;
+  });
+  job.release(network->attach(policy.jobs[0], job.pid()));
+  ASSERT_TRUE(wait_ready(ready));
+  const Fd client = connect_to("127.0.0.1", 18083);  // the relay accepts...
+  ASSERT_GE(client.get(), 0);
+  char byte;
+  errno = 0;
+  EXPECT_EQ(::read(client.get(), &byte, 1), -1);  // ...and resets it: not a clean, empty reply
+  EXPECT_EQ(errno, ECONNRESET) << std::strerror(errno);
+  ASSERT_EQ(::write(done.write.get(), "d", 1), 1);
+  EXPECT_EQ(job.wait(), 0);
+}
+
+TEST_F(PortForwardTest, PortInUseFailsCreateNamingThePortWithNothingLeft) {
+  const Fd taken = tcp_listen("127.0.0.1", 18084);
+  const auto before = link_names();
+  const auto children = child_pids();
+  const auto policy = policy_of({forwarded_job("web", 18085), forwarded_job("api", 18084)});
+  try {
+    RunNetwork::create(policy, "run-port-taken");
+    ADD_FAILURE() << "create() accepted a port in use";
+  } catch (const sandbox::Error& error) {
+    EXPECT_EQ(error.code, sandbox::exit_code::resource_busy);
+    const std::string message = error.what();
+    EXPECT_NE(message.find("18084"), std::string::npos) << message;
+    EXPECT_NE(message.find("'api'"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  EXPECT_EQ(link_names(), before);
+  EXPECT_EQ(child_pids(), children) << "a relay process was left";
+  EXPECT_EQ(tcp_connect("127.0.0.1", 18085), ECONNREFUSED) << "the other port was left bound";
+}
+
+TEST_F(PortForwardTest, UdpPortIsRefusedNotIgnored) {
+  auto job = bridged_job("dns");
+  job.settings.network.ports = {policies::PortForward{18053, 53, "udp"}};
+  const auto before = link_names();
+  try {
+    RunNetwork::create(policy_of({job}), "run-udp");
+    ADD_FAILURE() << "a udp port was accepted but nothing forwards it";
+  } catch (const sandbox::Error& error) {
+    EXPECT_EQ(error.code, sandbox::exit_code::host_unsupported);
+    EXPECT_NE(std::string(error.what()).find("18053/udp"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(link_names(), before);
+}
+
+TEST_F(PortForwardTest, RelayAndListenerGoWithTheRun) {
+  const auto children = child_pids();
+  {
+    auto network = RunNetwork::create(policy_of({forwarded_job("web", 18086)}), "run-relay-ends");
+    ASSERT_NE(network, nullptr);
+    ASSERT_TRUE(wait_for_listener(18086));
+    EXPECT_EQ(child_pids().size(), children.size() + 1) << "one relay process per run";
+  }
+  EXPECT_EQ(child_pids(), children) << "the relay outlived its run";
+  EXPECT_EQ(tcp_connect("127.0.0.1", 18086), ECONNREFUSED);
+}
+
+}  // namespace
+}  // namespace network_test
