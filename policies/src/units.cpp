@@ -88,6 +88,22 @@ constexpr long double MiB = KiB * 1024;
 constexpr long double GiB = MiB * 1024;
 constexpr long double TiB = GiB * 1024;
 
+// "<number> [<unit>]", spaces allowed between: a bare number counts once, otherwise the first unit
+// whose suffix `matches` what is written gives the factor.
+template <size_t N, typename Matches>
+std::optional<uint64_t> number_with_unit(std::string_view text, const std::array<Unit, N>& units,
+                                         Matches matches) {
+  text = trim(text);
+  auto number = take_decimal(text, false);
+  if (!number) return std::nullopt;
+  skip_spaces(text);
+  if (text.empty()) return to_whole(number->value, 1);
+  for (const auto& unit : units) {
+    if (matches(text, unit.suffix)) return to_whole(number->value, unit.factor);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<uint64_t> parse_size(std::string_view text) {
@@ -109,18 +125,10 @@ std::optional<uint64_t> parse_size(std::string_view text) {
       {"G", GiB},
       {"T", TiB},
   }};
-  text = trim(text);
-  auto number = take_decimal(text, false);
-  if (!number) return std::nullopt;
-  skip_spaces(text);
-  if (text.empty()) return to_whole(number->value, 1);
-  for (const auto& unit : units) {
-    bool single_letter = unit.suffix.size() == 1 && unit.suffix != "B";
-    if (text == unit.suffix || (single_letter && equals_ignoring_case(text, unit.suffix))) {
-      return to_whole(number->value, unit.factor);
-    }
-  }
-  return std::nullopt;
+  return number_with_unit(text, units, [](std::string_view written, std::string_view suffix) {
+    const bool single_letter = suffix.size() == 1 && suffix != "B";
+    return written == suffix || (single_letter && equals_ignoring_case(written, suffix));
+  });
 }
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
@@ -188,15 +196,9 @@ std::optional<uint64_t> parse_rate(std::string_view text) {
       {"mbps", 8e6L},
       {"gbps", 8e9L},
   }};
-  text = trim(text);
-  auto number = take_decimal(text, false);
-  if (!number) return std::nullopt;
-  skip_spaces(text);
-  if (text.empty()) return to_whole(number->value, 1);
-  for (const auto& unit : units) {
-    if (equals_ignoring_case(text, unit.suffix)) return to_whole(number->value, unit.factor);
-  }
-  return std::nullopt;
+  return number_with_unit(text, units, [](std::string_view written, std::string_view suffix) {
+    return equals_ignoring_case(written, suffix);
+  });
 }
 
 }  // namespace policies::units
