@@ -91,9 +91,8 @@ std::unique_ptr<PortForwarder> PortForwarder::start(const std::vector<ForwardRul
   std::vector<RelayRule> relay_rules;
   for (const ForwardRule& rule : rules) {
     listeners.push_back(listen_on(rule, bind_address));
-    relay_rules.push_back(RelayRule{
-        listeners.back().get(),
-        ipv4(rule.job_address, rule.job_port, port_text(rule, bind_address))});
+    relay_rules.push_back(RelayRule{listeners.back().get(), ipv4(rule.job_address, rule.job_port,
+                                                                 port_text(rule, bind_address))});
   }
   std::sort(relay_rules.begin(), relay_rules.end(),
             [](const RelayRule& a, const RelayRule& b) { return a.listener < b.listener; });

@@ -79,9 +79,9 @@ bool pump(RelayDirection& direction) {
     // A pipe may refuse bytes before pipe_capacity (its slots hold partial pages): EAGAIN then
     // looks like an empty socket, which is harmless, as the loop retries after every drain.
     if (!direction.eof && direction.buffered < pipe_capacity) {
-      const ssize_t moved = splice(direction.from, nullptr, direction.pipe_write, nullptr,
-                                   pipe_capacity - direction.buffered,
-                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      const ssize_t moved =
+          splice(direction.from, nullptr, direction.pipe_write, nullptr,
+                 pipe_capacity - direction.buffered, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (moved > 0) {
         direction.buffered += static_cast<size_t>(moved);
         progress = true;
@@ -196,8 +196,8 @@ class Relay {
       return false;
     }
     const auto index = static_cast<uint64_t>(&connection - table_.data());
-    for (const auto& [fd, side] : {std::pair{client, client_side},
-                                   std::pair{connection.upstream, upstream_side}}) {
+    for (const auto& [fd, side] :
+         {std::pair{client, client_side}, std::pair{connection.upstream, upstream_side}}) {
       epoll_event event{};
       event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
       event.data.u64 = tag(index, side, connection.generation);

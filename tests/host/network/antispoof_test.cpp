@@ -56,36 +56,46 @@ std::map<std::string, int> received(int sock) {
   return counts;
 }
 
+// Each test: a run with two bridged jobs, "job" and "victim"; only "job" starts, as root in its
+// namespace, and does what the test says.
 class AntiSpoofTest : public NetnsTest {
  protected:
-  // Bytes the job sent as shaped (its upstream class), and packets the sink dropped.
-  uint64_t sent_as(const RunNetwork& network, const std::string& job) const {
-    return network.traffic(job).tx_bytes;
+  void SetUp() override {
+    NetnsTest::SetUp();
+    network_ = RunNetwork::create(policy_, "run-antispoof");
+    ASSERT_NE(network_, nullptr);
   }
-  static uint64_t sink_drops(const RunNetwork& network) {
+  const sandbox::net::RunPlan& plan() const { return network_->plan(); }
+  // The job's exit code.
+  int run_job(const std::function<int()>& body) {
+    JobProcess job(policy_.jobs[0].settings.network, body);
+    job.release(network_->attach(policy_.jobs[0], job.pid()));
+    return job.wait();
+  }
+  // Bytes a job sent as shaped (its upstream class), and packets the sink dropped.
+  uint64_t sent_as(const std::string& job) const { return network_->traffic(job).tx_bytes; }
+  uint64_t sink_drops() const {
     nl::Socket sock;
-    return nl::qdisc_drops(sock, nl::ifindex_of(sock, network.plan().sink), nl::tc_root);
+    return nl::qdisc_drops(sock, nl::ifindex_of(sock, plan().sink), nl::tc_root);
   }
+
+  const policies::Policy policy_ = policy_of({bridged_job("job"), bridged_job("victim")});
+  std::unique_ptr<RunNetwork> network_;
 };
 
 TEST_F(AntiSpoofTest, ForgedSourceAddressIsDroppedAndChargedToNobody) {
-  const auto policy = policy_of({bridged_job("forger"), bridged_job("victim")});
-  auto network = RunNetwork::create(policy, "run-forged-source");
-  ASSERT_NE(network, nullptr);
-  const auto& plan = network->plan();
-  const std::string own = plan.jobs[0].address, victim = plan.jobs[1].address;
-  const Fd listener = udp_socket(plan.gateway, port);
-
-  JobProcess forger(policy.jobs[0].settings.network, [&] {
+  const std::string own = plan().jobs[0].address, victim = plan().jobs[1].address;
+  const std::string gateway = plan().gateway;
+  const Fd listener = udp_socket(gateway, port);
+  const int code = run_job([&] {
     // Its own address first (this also resolves the gateway, so no ARP is needed after).
-    if (!send_from(own, plan.gateway, "own", datagrams)) return 10;
+    if (!send_from(own, gateway, "own", datagrams)) return 10;
     nl::Socket sock;
     nl::add_address(sock, nl::ifindex_of(sock, "eth0"), victim + "/32");
-    if (!send_from(victim, plan.gateway, "forged", datagrams)) return 11;
-    return send_from(own, plan.gateway, "own again", datagrams) ? 0 : 12;
+    if (!send_from(victim, gateway, "forged", datagrams)) return 11;
+    return send_from(own, gateway, "own again", datagrams) ? 0 : 12;
   });
-  forger.release(network->attach(policy.jobs[0], forger.pid()));
-  ASSERT_EQ(forger.wait(), 0);
+  ASSERT_EQ(code, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the last ones in flight
 
   const auto counts = received(listener.get());
@@ -93,46 +103,36 @@ TEST_F(AntiSpoofTest, ForgedSourceAddressIsDroppedAndChargedToNobody) {
   EXPECT_EQ(counts.count("own") ? counts.at("own") : 0, datagrams) << "own traffic was lost";
   EXPECT_EQ(counts.count("own again") ? counts.at("own again") : 0, datagrams)
       << "own traffic after the forgery was lost";
-  EXPECT_EQ(sent_as(*network, "victim"), 0u) << "the forger's traffic was charged to the victim";
-  EXPECT_GT(sent_as(*network, "forger"), 0u);
-  EXPECT_GE(sink_drops(*network), uint64_t{datagrams});
+  EXPECT_EQ(sent_as("victim"), 0u) << "the forger's traffic was charged to the victim";
+  EXPECT_GT(sent_as("job"), 0u);
+  EXPECT_GE(sink_drops(), uint64_t{datagrams});
 }
 
 TEST_F(AntiSpoofTest, JobThatTakesASiblingsAddressReachesNothing) {
   // Its ARP now names the sibling's address as the sender: dropped, so not even the gateway's
   // address is resolved, and nothing it sends is charged to the sibling.
-  const auto policy = policy_of({bridged_job("mover"), bridged_job("victim")});
-  auto network = RunNetwork::create(policy, "run-moved-address");
-  ASSERT_NE(network, nullptr);
-  const auto& plan = network->plan();
-  const Fd listener = tcp_listen(plan.gateway, port);
-  JobProcess mover(policy.jobs[0].settings.network, [&] {
+  const Fd listener = tcp_listen(plan().gateway, port);
+  const int code = run_job([&] {
     nl::Socket sock;
     const int eth0 = nl::ifindex_of(sock, "eth0");
-    if (!nl::delete_address(sock, eth0, plan.subnet.cidr(plan.jobs[0].host_number))) return 10;
-    nl::add_address(sock, eth0, plan.subnet.cidr(plan.jobs[1].host_number));
-    return tcp_connect(plan.gateway, port, std::chrono::seconds(2)) == 0 ? 11 : 0;
+    if (!nl::delete_address(sock, eth0, plan().subnet.cidr(plan().jobs[0].host_number))) {
+      return 10;
+    }
+    nl::add_address(sock, eth0, plan().subnet.cidr(plan().jobs[1].host_number));
+    return tcp_connect(plan().gateway, port, std::chrono::seconds(2)) == 0 ? 11 : 0;
   });
-  mover.release(network->attach(policy.jobs[0], mover.pid()));
-  EXPECT_EQ(mover.wait(), 0) << "a job on its sibling's address reached the gateway";
-  EXPECT_EQ(sent_as(*network, "victim"), 0u);
-  EXPECT_GT(sink_drops(*network), 0u);
+  EXPECT_EQ(code, 0) << "a job on its sibling's address reached the gateway";
+  EXPECT_EQ(sent_as("victim"), 0u);
+  EXPECT_GT(sink_drops(), 0u);
 }
 
 TEST_F(AntiSpoofTest, OwnTrafficStillFlowsBothWays) {
-  // The control: the same job on its own address connects and exchanges data with the host.
-  const auto policy = policy_of({bridged_job("honest"), bridged_job("other")});
-  auto network = RunNetwork::create(policy, "run-honest");
-  ASSERT_NE(network, nullptr);
-  const auto& plan = network->plan();
-  const Fd listener = tcp_listen(plan.gateway, port);
-  JobProcess honest(policy.jobs[0].settings.network,
-                    [&] { return tcp_connect(plan.gateway, port) == 0 ? 0 : 10; });
-  honest.release(network->attach(policy.jobs[0], honest.pid()));
-  EXPECT_EQ(honest.wait(), 0);
-  EXPECT_GT(sent_as(*network, "honest"), 0u);
-  EXPECT_GT(network->traffic("honest").rx_bytes, 0u);
-  EXPECT_EQ(sent_as(*network, "other"), 0u);
+  // The control: the same job on its own address connects to the host, both ways counted.
+  const Fd listener = tcp_listen(plan().gateway, port);
+  EXPECT_EQ(run_job([&] { return tcp_connect(plan().gateway, port) == 0 ? 0 : 10; }), 0);
+  EXPECT_GT(sent_as("job"), 0u);
+  EXPECT_GT(network_->traffic("job").rx_bytes, 0u);
+  EXPECT_EQ(sent_as("victim"), 0u);
 }
 
 }  // namespace

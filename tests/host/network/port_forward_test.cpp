@@ -57,7 +57,8 @@ struct Stream {
 struct Digest {
   uint64_t bytes = 0, hash = 1469598103934665603ULL;
   void add(const char* data, size_t size) {
-    for (size_t i = 0; i < size; ++i) hash = (hash ^ static_cast<unsigned char>(data[i])) * 1099511628211ULL;
+    for (size_t i = 0; i < size; ++i)
+      hash = (hash ^ static_cast<unsigned char>(data[i])) * 1099511628211ULL;
     bytes += size;
   }
 };
@@ -138,15 +139,16 @@ TEST_F(PortForwardTest, BytesArriveIntactBothWaysWithHalfClosePassedOn) {
   ASSERT_NE(network, nullptr);
   ASSERT_TRUE(wait_for_listener(18080));  // listening before any job exists
 
-  Pipe ready;
-  JobProcess job(policy.jobs[0].settings.network, one_shot_server(ready, [](int connection) {
-    // Everything up to the client's end of sending, then our verdict and our own stream.
+  // The job reads up to the client's end of sending, then sends its verdict and its own stream.
+  const auto check_then_send = [](int connection) {
     const Digest got = read_digest(connection);
     const Digest want = expected_digest(up_seed, size);
     const char verdict = got.bytes == want.bytes && got.hash == want.hash ? 'y' : 'n';
     if (!write_all(connection, &verdict, 1)) return 30;
     return send_stream(connection, down_seed, size) ? 0 : 31;
-  }));
+  };
+  Pipe ready;
+  JobProcess job(policy.jobs[0].settings.network, one_shot_server(ready, check_then_send));
   job.release(network->attach(policy.jobs[0], job.pid()));
   ASSERT_TRUE(wait_ready(ready));
 

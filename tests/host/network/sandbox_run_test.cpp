@@ -13,6 +13,25 @@ namespace {
 
 using json = nlohmann::json;
 
+// The start of a policy whose jobs see the host's programs (iperf3, sh, sleep) and write to
+// `out` as /out.
+std::string policy_head(const std::string& name, const fs::path& out) {
+  const std::string head = "version: 1\nname: " + name + "\n";
+  return head + R"(defaults:
+  filesystem:
+    root: tmpfs
+    mounts:
+      - {bind: /usr}
+      - {bind: /bin, optional: true}
+      - {bind: /lib, optional: true}
+      - {bind: /lib64, optional: true}
+      - {bind: /etc}
+      - {bind: /dev/urandom, nodev: false}   # iperf3 reads it
+      - {tmpfs: /tmp, size: 16MiB}
+      - {bind: )" +
+         out.string() + ", to: /out, readonly: false}\n  env: {PATH: /usr/bin:/bin}\n";
+}
+
 class SandboxRunTest : public NetnsTest {
  protected:
   // Starts `sandbox run -p policy --report report`; its output goes to `dir/output.txt`.
@@ -23,6 +42,15 @@ class SandboxRunTest : public NetnsTest {
     });
   }
   fs::path output_path() const { return dir_.path / "output.txt"; }
+  // A policy file: policy_head() with /out bound to out_path(), then `rest`.
+  fs::path write_policy(const std::string& name, const std::string& rest) {
+    fs::create_directories(out_path());
+    chmod(out_path().c_str(), 0777);  // the jobs write as an unprivileged user
+    const fs::path policy = dir_.path / (name + ".yaml");
+    std::ofstream(policy) << policy_head(name, out_path()) << rest;
+    return policy;
+  }
+  fs::path out_path() const { return dir_.path / "out"; }
   fs::path report_path() const { return dir_.path / "report.json"; }
 
   // Runs `sandbox run -p policy --report report` and returns its exit code (-1: killed after
@@ -55,27 +83,6 @@ class SandboxRunTest : public NetnsTest {
   json report_;
 };
 
-// The start of a policy whose jobs see the host's programs (iperf3, sh, sleep) and write to
-// `out` as /out.
-std::string policy_head(const std::string& name, const fs::path& out) {
-  return R"(version: 1
-name: )" + name + R"(
-defaults:
-  filesystem:
-    root: tmpfs
-    mounts:
-      - {bind: /usr}
-      - {bind: /bin, optional: true}
-      - {bind: /lib, optional: true}
-      - {bind: /lib64, optional: true}
-      - {bind: /etc}
-      - {bind: /dev/urandom, nodev: false}   # iperf3 reads it
-      - {tmpfs: /tmp, size: 16MiB}
-      - {bind: )" + out.string() + R"(, to: /out, readonly: false}
-  env: {PATH: /usr/bin:/bin}
-)";
-}
-
 double received_mbps(const fs::path& path) {
   std::ifstream in(path);
   const json report = json::parse(in, nullptr, false);
@@ -84,11 +91,8 @@ double received_mbps(const fs::path& path) {
 }
 
 TEST_F(SandboxRunTest, BridgedPolicySharesTheLink75To25) {
-  const fs::path out = dir_.path / "out";
-  fs::create_directory(out);
-  chmod(out.c_str(), 0777);  // the jobs write as an unprivileged user
-  const fs::path policy = dir_.path / "bridged.yaml";
-  std::ofstream(policy) << policy_head("net-e2e", out) << R"(  limits: {wall_time: 40s}
+  const fs::path out = out_path();
+  const fs::path policy = write_policy("net-e2e", R"(  limits: {wall_time: 40s}
   network: {mode: bridged, link: {rate: 100mbit}}
 jobs:
   - name: heavy
@@ -97,7 +101,7 @@ jobs:
   - name: light
     command: [sh, -c, "iperf3 -c 10.203.0.1 -p 5202 -t 6 -O 1 -J > /out/light.json"]
     shares: {net: 25}
-)";
+)");
   const auto before = link_names();
   const auto heavy_server = iperf_server(5201);
   const auto light_server = iperf_server(5202);
@@ -148,16 +152,13 @@ bool alive(pid_t pid) {
 }
 
 TEST_F(SandboxRunTest, ForwardedPortCarriesTrafficToTheJob) {
-  const fs::path out = dir_.path / "out";
-  fs::create_directory(out);
-  const fs::path policy = dir_.path / "ports.yaml";
-  std::ofstream(policy) << policy_head("net-ports", out) << R"(  limits: {wall_time: 30s}
+  const fs::path policy = write_policy("net-ports", R"(  limits: {wall_time: 30s}
   network: {mode: bridged}
 jobs:
   - name: server
     command: [iperf3, -s, -1, -p, "5201"]
     network: {ports: [{host: 18090, job: 5201}]}
-)";
+)");
   const auto sandbox = start_sandbox(policy);
   ASSERT_TRUE(wait_for_listener(18090)) << "the forwarded port does not listen";
   // Until the server inside listens, the relay resets connections: try again a few times.
@@ -179,6 +180,7 @@ jobs:
     }
   }
   EXPECT_GT(mbps, 0) << "iperf3 never got through the forwarded port";
+  std::printf("  through the forwarded port: %.0f Mbit/s\n", mbps);
   ASSERT_EQ(finish(*sandbox, std::chrono::seconds(40)), 0) << output_;
   ASSERT_FALSE(report_.is_discarded()) << output_;
   EXPECT_GT(report_["jobs"][0].value("net_rx_bytes", uint64_t{0}), uint64_t{1'000'000})
@@ -187,36 +189,30 @@ jobs:
 }
 
 TEST_F(SandboxRunTest, PortInUseStopsTheRunWithItsOwnExitCode) {
-  const fs::path out = dir_.path / "out";
-  fs::create_directory(out);
-  const fs::path policy = dir_.path / "taken.yaml";
-  std::ofstream(policy) << policy_head("net-taken", out) << R"(  network: {mode: bridged}
+  const fs::path policy = write_policy("net-taken", R"(  network: {mode: bridged}
 jobs:
   - name: web
     command: [touch, /out/ran]
     network: {ports: [{host: 18092, job: 80}]}
-)";
+)");
   const Fd taken = tcp_listen("127.0.0.1", 18092);
   const auto before = link_names();
   EXPECT_EQ(run_sandbox(policy, std::chrono::seconds(30)), sandbox::exit_code::resource_busy)
       << output_;
   EXPECT_NE(output_.find("host port 18092/tcp"), std::string::npos) << output_;
   EXPECT_NE(output_.find("already in use"), std::string::npos) << output_;
-  EXPECT_FALSE(fs::exists(out / "ran")) << "the job ran although its port was taken";
+  EXPECT_FALSE(fs::exists(out_path() / "ran")) << "the job ran although its port was taken";
   EXPECT_EQ(link_names(), before);
 }
 
 TEST_F(SandboxRunTest, SigkilledRunLeavesNoRelayAndNoListener) {
-  const fs::path out = dir_.path / "out";
-  fs::create_directory(out);
-  const fs::path policy = dir_.path / "killed.yaml";
-  std::ofstream(policy) << policy_head("net-killed", out) << R"(  limits: {wall_time: 60s}
+  const fs::path policy = write_policy("net-killed", R"(  limits: {wall_time: 60s}
   network: {mode: bridged}
 jobs:
   - name: idle
     command: [sleep, "60"]
     network: {ports: [{host: 18093, job: 80}]}
-)";
+)");
   auto sandbox = start_sandbox(policy);
   ASSERT_TRUE(wait_for_listener(18093)) << "the forwarded port does not listen";
   const pid_t relay = relay_of(sandbox->pid());
