@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <exception>
 
 #include "sys_error.hpp"
 
@@ -77,6 +79,23 @@ Received receive(int fd) {
     throw Error(exit_code::setup_failed, "read job channel: truncated message");
   }
   return {message, false};
+}
+
+void report_failure_and_exit(int channel, const char* step) noexcept {
+  int code = exit_code::setup_failed;
+  try {
+    throw;
+  } catch (const Error& e) {
+    code = e.code;
+    send(channel, ChildMessage::failure(code, e.what()));
+  } catch (const std::exception& e) {
+    send(channel, ChildMessage::failure(code, e.what()));
+  } catch (...) {
+    char text[128];  // no allocation: the failure may be std::bad_alloc's cousin
+    std::snprintf(text, sizeof text, "%s: unknown error", step);
+    send(channel, ChildMessage::failure(code, text));
+  }
+  _exit(code);
 }
 
 }  // namespace sandbox

@@ -52,4 +52,9 @@ struct Received {
 // Reads one message (none when the fd is non-blocking and nothing is there yet).
 Received receive(int fd);
 
+// For pid 1 and the job, from inside a catch block only: reports the exception being handled to
+// the supervisor as a Failure (its Error code, else setup_failed) and exits with that code. `step`
+// names the process in the message for exceptions that carry none.
+[[noreturn]] void report_failure_and_exit(int channel, const char* step) noexcept;
+
 }  // namespace sandbox

@@ -5,7 +5,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include <exception>
 
 #include "child_protocol.hpp"
 #include "command.hpp"
@@ -78,15 +77,9 @@ void run_job(const LaunchSpec& spec, const std::vector<sock_filter>& seccomp, in
     const auto failure = classify_exec_failure(spec.argv.front(), errors);
     send(channel, ChildMessage::failure(failure.exit_code, failure.message));
     _exit(failure.exit_code);
-  } catch (const Error& e) {
-    send(channel, ChildMessage::failure(e.code, e.what()));
-    _exit(e.code);
-  } catch (const std::exception& e) {
-    send(channel, ChildMessage::failure(exit_code::setup_failed, e.what()));
   } catch (...) {
-    send(channel, ChildMessage::failure(exit_code::setup_failed, "job setup: unknown error"));
+    report_failure_and_exit(channel, "job setup");
   }
-  _exit(exit_code::setup_failed);
 }
 
 }  // namespace sandbox

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <exception>
 
 #include "child_protocol.hpp"
 #include "filesystem.hpp"
@@ -154,15 +153,9 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
     const int status = supervise_job(job, signals, channel);
     send(channel, ChildMessage::job_exited(status));
     _exit(0);
-  } catch (const Error& e) {
-    send(channel, ChildMessage::failure(e.code, e.what()));
-    _exit(e.code);
-  } catch (const std::exception& e) {
-    send(channel, ChildMessage::failure(exit_code::setup_failed, e.what()));
   } catch (...) {
-    send(channel, ChildMessage::failure(exit_code::setup_failed, "pid 1 setup: unknown error"));
+    report_failure_and_exit(channel, "pid 1 setup");
   }
-  _exit(exit_code::setup_failed);
 }
 
 }  // namespace sandbox
