@@ -81,7 +81,7 @@ RunPlan plan_run(const policies::Policy& policy) {
   std::map<std::string, int> tenant_index;
   for (const auto& tenant : policy.tenants) {
     tenant_index[tenant.name] = static_cast<int>(plan.tenants.size());
-    plan.tenants.push_back(TenantPlan{tenant.name, {}});
+    plan.tenants.push_back(TenantPlan{tenant.name, {}, std::nullopt});
   }
   for (size_t i = 0; i < policy.jobs.size(); ++i) {
     const auto& job = policy.jobs[i];
@@ -98,31 +98,28 @@ RunPlan plan_run(const policies::Policy& policy) {
   };
   const auto weigh = [](std::vector<Sibling>& siblings) {
     std::vector<std::optional<uint32_t>> cpu, io;
-    double cpu_total = 0;
-    bool all_cpu = true;
     for (const auto& s : siblings) {
       cpu.push_back(s.shares->cpu);
       io.push_back(s.shares->io);
-      cpu_total += s.shares->cpu.value_or(0);
-      all_cpu = all_cpu && s.shares->cpu.has_value();
     }
-    const bool any_cpu = cpu_total > 0, any_io = std::any_of(io.begin(), io.end(), [](auto& v) {
-      return v.has_value();
-    });
+    const auto given = [](auto& v) { return v.has_value(); };
+    const bool any_cpu = std::any_of(cpu.begin(), cpu.end(), given);
+    const bool any_io = std::any_of(io.begin(), io.end(), given);
     const auto cpu_weights = weights_for_shares(cpu);
     const auto io_weights = weights_for_shares(io);
+    // What is requested is what the weights enforce: the same fractions.
+    const auto cpu_fractions = share_fractions(cpu);
     for (size_t i = 0; i < siblings.size(); ++i) {
       if (any_cpu) siblings[i].limits->cpu_weight = cpu_weights[i];
       if (any_io) siblings[i].limits->io_weight = io_weights[i];
-      if (siblings[i].requested && all_cpu && cpu_total > 0) {
-        *siblings[i].requested = *siblings[i].shares->cpu / cpu_total;
-      }
+      if (any_cpu) *siblings[i].requested = cpu_fractions[i];
     }
   };
 
   std::vector<Sibling> top;
   for (size_t t = 0; t < plan.tenants.size(); ++t) {
-    top.push_back({&policy.tenants[t].shares, &plan.tenants[t].limits, nullptr});
+    top.push_back(
+        {&policy.tenants[t].shares, &plan.tenants[t].limits, &plan.tenants[t].cpu_share_requested});
   }
   for (auto& job_plan : plan.jobs) {
     const auto& job = policy.jobs[job_plan.job];

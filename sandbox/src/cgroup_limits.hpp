@@ -29,12 +29,14 @@ cgroup::Limits limits_for_job(const policies::Job& job, std::optional<uint64_t> 
 struct TenantPlan {
   std::string name;
   cgroup::Limits limits;  // the tenant's weights
+  std::optional<double> cpu_share_requested;  // as JobPlan's, among the run's children
 };
 struct JobPlan {
   size_t job = 0;      // index in Policy::jobs
   int tenant = -1;     // index in RunPlan::tenants, -1 when directly under the run group
   cgroup::Limits limits;
-  std::optional<double> cpu_share_requested;  // share / sum of siblings' shares, when shares given
+  // Its share_fractions() among its siblings, when any sibling has a CPU share.
+  std::optional<double> cpu_share_requested;
 };
 struct RunPlan {
   std::vector<TenantPlan> tenants;

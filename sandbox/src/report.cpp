@@ -48,16 +48,28 @@ json job_json(const JobReport& job) {
   return out;
 }
 
+json tenant_json(const TenantReport& tenant) {
+  json out{{"name", tenant.name}};
+  put(out, "cpu_share_requested", tenant.cpu_share_requested);
+  put(out, "cpu_share_achieved", tenant.cpu_share_achieved);
+  return out;
+}
+
 }  // namespace
 
 std::string to_json(const RunReport& report, int indent) {
   json jobs = json::array();
   for (const auto& job : report.jobs) jobs.push_back(job_json(job));
-  const json out{{"policy", report.policy},
-                 {"cgroup_layout", report.cgroup_layout},
-                 {"exit_code", report.exit_code},
-                 {"wall_seconds", report.wall_seconds},
-                 {"jobs", std::move(jobs)}};
+  json out{{"policy", report.policy},
+           {"cgroup_layout", report.cgroup_layout},
+           {"exit_code", report.exit_code},
+           {"wall_seconds", report.wall_seconds},
+           {"jobs", std::move(jobs)}};
+  if (!report.tenants.empty()) {
+    json tenants = json::array();
+    for (const auto& tenant : report.tenants) tenants.push_back(tenant_json(tenant));
+    out["tenants"] = std::move(tenants);
+  }
   return out.dump(indent);
 }
 

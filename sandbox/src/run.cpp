@@ -353,6 +353,10 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   };
   std::vector<ShareMember> top;
   bool top_measured = false;
+  std::vector<TenantReport> tenants;
+  for (const auto& tenant : plan.tenants) {
+    tenants.push_back({tenant.name, tenant.cpu_share_requested, std::nullopt});
+  }
   for (size_t t = 0; t < plan.tenants.size(); ++t) {
     std::vector<ShareMember> members;
     std::vector<size_t> tenant_jobs;
@@ -365,6 +369,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     }
     if (measured) supervisor.add_share_set(SharedResource::cpu, std::move(members));
     top.push_back(member(*groups.tenants[t], tenant_jobs, std::nullopt));
+    top.back().report_to = &tenants[t].cpu_share_achieved;
     top_measured = top_measured || policy.tenants[t].shares.cpu.has_value();
   }
   for (const auto& job_plan : plan.jobs) {
@@ -385,6 +390,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   report.policy = policy.name;
   report.cgroup_layout = cgroup::to_string(host.layout);
   for (auto& job : jobs) report.jobs.push_back(std::move(job.report));
+  report.tenants = std::move(tenants);
   report.exit_code = run_exit_code(report.jobs);
   groups.remove();
   phases.done("cgroups removed");

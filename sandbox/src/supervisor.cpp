@@ -139,6 +139,7 @@ void Supervisor::run() {
   }
   for (auto& set : share_sets_) {
     for (size_t m = 0; m < set.members.size(); ++m) {
+      if (set.members[m].report_to) *set.members[m].report_to = set.window.achieved(m);
       if (set.members[m].report_job) {
         JobReport& report = jobs_[*set.members[m].report_job].report;
         (set.resource == SharedResource::cpu ? report.cpu_share_achieved

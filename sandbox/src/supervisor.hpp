@@ -43,8 +43,9 @@ struct SupervisedJob {
 struct ShareMember {
   // Cumulative use so far (CPU microseconds, bytes); nullopt when it cannot be read.
   std::function<std::optional<uint64_t>()> read;
-  std::vector<size_t> jobs;          // the member runs while all of these jobs run
-  std::optional<size_t> report_job;  // the job whose report gets the achieved share
+  std::vector<size_t> jobs;                    // the member runs while all of these jobs run
+  std::optional<size_t> report_job;            // the job whose report gets the achieved share
+  std::optional<double>* report_to = nullptr;  // else where it goes (a tenant's report)
 };
 
 enum class SharedResource { cpu, net };

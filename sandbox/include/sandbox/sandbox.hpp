@@ -76,10 +76,20 @@ struct JobReport {
   std::optional<double> net_share_requested, net_share_achieved;
 };
 
+// A tenant of the policy (a group of jobs with its own shares), as a sibling of the other tenants
+// and the tenant-less jobs.
+struct TenantReport {
+  std::string name;
+  // Requested: its share of the run's children's shares (0.75 for 75/25); achieved: its jobs' CPU
+  // time over all the run's jobs' CPU time while every one of them was runnable.
+  std::optional<double> cpu_share_requested, cpu_share_achieved;
+};
+
 struct RunReport {
   std::string policy;
   std::string cgroup_layout;  // "unified", "hybrid", "legacy"
   std::vector<JobReport> jobs;
+  std::vector<TenantReport> tenants;  // in policy order; empty without tenants
   double wall_seconds = 0;
   int exit_code = 0;  // the tool's exit code for this run (see exit_code)
 };

@@ -31,10 +31,15 @@ TEST(Examples, EveryExampleLoads) {
 TEST(Examples, FarmSplitsOneCpu75To25) {
   auto result = policies::load_policy_file(example("farm-75-25.yaml"));
   ASSERT_TRUE(result.ok()) << all_diagnostics(result);
+  // Two tenants of one job each: the split is between the tenants.
+  const auto& tenants = result.policy->tenants;
+  ASSERT_EQ(tenants.size(), 2u);
+  EXPECT_EQ(tenants[0].shares.cpu, 75u);
+  EXPECT_EQ(tenants[1].shares.cpu, 25u);
   const auto& jobs = result.policy->jobs;
   ASSERT_EQ(jobs.size(), 2u);
-  EXPECT_EQ(jobs[0].shares.cpu, 75u);
-  EXPECT_EQ(jobs[1].shares.cpu, 25u);
+  EXPECT_EQ(jobs[0].tenant, tenants[0].name);
+  EXPECT_EQ(jobs[1].tenant, tenants[1].name);
   for (const auto& job : jobs) {
     EXPECT_EQ(job.settings.limits.cpuset, "0");
     EXPECT_EQ(job.command.at(0), "stress-ng");

@@ -83,12 +83,53 @@ TEST(PlanRun, TenantsAreWeighedAgainstEachOtherAndJobsWithinTheirTenant) {
   EXPECT_NEAR(*plan.jobs[2].cpu_share_requested, 2.0 / 3, 1e-9);
 }
 
+TEST(PlanRun, TenantsRequestTheirFractionOfTheRunsChildren) {
+  // Two tenants and a tenant-less job are the run's children: 60/30/10 of the machine.
+  policies::Policy policy;
+  policies::Tenant ci{"ci", {}, {}}, batch{"batch", {}, {}};
+  ci.shares.cpu = 60;
+  batch.shares.cpu = 30;
+  policy.tenants = {ci, batch};
+  policy.jobs = {job_with("a", 3, "ci"), job_with("b", 1, "ci"),
+                 job_with("c", std::nullopt, "batch"), job_with("loose", 10)};
+  const auto plan = plan_run(policy);
+  EXPECT_NEAR(*plan.tenants[0].cpu_share_requested, 0.6, 1e-9);
+  EXPECT_NEAR(*plan.tenants[1].cpu_share_requested, 0.3, 1e-9);
+  EXPECT_NEAR(*plan.jobs[3].cpu_share_requested, 0.1, 1e-9);
+  // Within ci: 3 to 1. Alone in batch without a share: nothing was asked of the split.
+  EXPECT_NEAR(*plan.jobs[0].cpu_share_requested, 0.75, 1e-9);
+  EXPECT_NEAR(*plan.jobs[1].cpu_share_requested, 0.25, 1e-9);
+  EXPECT_FALSE(plan.jobs[2].cpu_share_requested.has_value());
+}
+
+TEST(PlanRun, ASiblingWithoutAShareRequestsWhatItsWeightGives) {
+  // The weights count a missing share as the mean of the given ones (60 here): requested follows
+  // the same rule, so it is what the kernel is asked to enforce.
+  policies::Policy policy;
+  policies::Tenant team{"team", {}, {}}, other{"other", {}, {}};
+  team.shares.cpu = 80;
+  other.shares.cpu = 40;
+  policy.tenants = {team, other};
+  policy.jobs = {job_with("a", 1, "team"), job_with("b", 1, "other"),
+                 job_with("free", std::nullopt)};
+  const auto plan = plan_run(policy);
+  EXPECT_NEAR(*plan.tenants[0].cpu_share_requested, 80.0 / 180, 1e-9);
+  EXPECT_NEAR(*plan.tenants[1].cpu_share_requested, 40.0 / 180, 1e-9);
+  EXPECT_NEAR(*plan.jobs[2].cpu_share_requested, 60.0 / 180, 1e-9);
+  EXPECT_EQ(plan.tenants[0].limits.cpu_weight, 133u);  // 80/180 of 3 x 100
+  EXPECT_EQ(plan.jobs[2].limits.cpu_weight, 100u);
+}
+
 TEST(PlanRun, NoSharesLeavesTheWeightUnset) {
   policies::Policy policy;
   policy.jobs = {job_with("only", std::nullopt)};
   const auto plan = plan_run(policy);
   EXPECT_FALSE(plan.jobs[0].limits.cpu_weight.has_value());
   EXPECT_FALSE(plan.jobs[0].cpu_share_requested.has_value());
+  policies::Policy tenants;
+  tenants.tenants = {policies::Tenant{"t", {}, {}}};
+  tenants.jobs = {job_with("j", std::nullopt, "t")};
+  EXPECT_FALSE(plan_run(tenants).tenants[0].cpu_share_requested.has_value());
 }
 
 TEST(LimitsForJob, TranslatesEveryLimit) {

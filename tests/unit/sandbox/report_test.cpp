@@ -61,5 +61,19 @@ TEST(Report, SignalAndErrorWhenSet) {
   EXPECT_EQ(json.at("jobs").at(1).at("error"), "mount /data: source /x does not exist");
 }
 
+TEST(Report, TenantsWithTheirSharesOnlyWhenThePolicyHasTenants) {
+  RunReport report;
+  report.jobs.push_back(JobReport{});
+  EXPECT_FALSE(nlohmann::json::parse(to_json(report)).contains("tenants"));
+  report.tenants.push_back({"ci", 0.75, 0.7412});
+  report.tenants.push_back({"batch", 0.25, std::nullopt});
+  const auto tenants = nlohmann::json::parse(to_json(report)).at("tenants");
+  ASSERT_EQ(tenants.size(), 2u);
+  EXPECT_EQ(tenants.at(0).at("name"), "ci");
+  EXPECT_DOUBLE_EQ(tenants.at(0).at("cpu_share_requested").get<double>(), 0.75);
+  EXPECT_DOUBLE_EQ(tenants.at(0).at("cpu_share_achieved").get<double>(), 0.7412);
+  EXPECT_FALSE(tenants.at(1).contains("cpu_share_achieved"));  // never ran together: left out
+}
+
 }  // namespace
 }  // namespace sandbox
