@@ -1,10 +1,12 @@
 #include "delegation.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <mutex>
+#include <sstream>
 
 #include "cgroup/parse.hpp"
 #include "fs.hpp"
@@ -18,9 +20,12 @@ namespace {
 struct Lease {
   std::mutex mutex;
   int runs = 0;
-  std::string where;                 // our cgroup, absolute path
+  std::string where;  // our cgroup, absolute path
+  // `where` itself, flock(LOCK_SH) while runs > 0. A supervisor's SIGKILL closes it: whoever gets
+  // it exclusively (collect_stale, or the last supervisor leaving) knows that no live supervisor
+  // needs the leaf or the controllers any more.
+  fs::Fd lock;
   std::vector<std::string> enabled;  // controllers we added to its cgroup.subtree_control
-  bool moved = false;                // we moved into <where>/supervisor
 };
 
 Lease& lease() {
@@ -45,35 +50,80 @@ int move_processes(const std::string& from, const std::string& to) {
   return moved;
 }
 
-// Undoes what the lease recorded, unless other groups still live beside the leaf (another
-// supervisor's run): then everything is left as it is. Called with the lock held.
+// True when nothing but the leaf (itself without subgroups) lives below `where`: no run group
+// needs the controllers of `where` any more.
+bool only_leaf_below(const std::string& where) {
+  for (const std::string& sub : fs::subdirectories(where)) {
+    if (sub != kSupervisorLeaf) {
+      return false;
+    }
+  }
+  return fs::subdirectories(where + "/" + kSupervisorLeaf).empty();
+}
+
+// Writes "-a -b" for `controllers` to the subtree_control of `dir`. Returns 0 or the errno.
+int disable_controllers(int dir, const std::vector<std::string>& controllers) {
+  std::string request;
+  for (const std::string& controller : controllers) {
+    request += (request.empty() ? "-" : " -") + controller;
+  }
+  return request.empty() ? 0 : fs::try_write_at(dir, "cgroup.subtree_control", request);
+}
+
+// Moves everyone in the leaf back into `where` and removes the leaf: they were in `where`, or are
+// children of those who were. `where` must have no controllers left in its subtree_control (a
+// group with controllers for its children takes no processes). True when the leaf is gone.
+bool return_from_leaf(int dir, const std::string& where) {
+  const std::string leaf = where + "/" + kSupervisorLeaf;
+  for (int round = 0; round < 3; ++round) {  // a few rounds: they may fork meanwhile
+    move_processes(leaf, where);
+    if (::unlinkat(dir, kSupervisorLeaf, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+      return true;
+    }
+    if (errno != EBUSY) {
+      fs::throw_errno("rmdir " + leaf);
+    }
+  }
+  return false;
+}
+
+// Puts `where` back as it was before any supervisor lent it to run groups. The caller holds it
+// locked exclusively (no live supervisor needs it) and checked that no group but the leaf is
+// below it. With a leaf, every controller now enabled for children goes: `where` had processes
+// when a supervisor made the leaf, so it had none enabled then (outside the root the kernel
+// forbids both at once). Without one (`where` had no processes of its own: the root) only
+// `ours`, those this process enabled, go.
+void put_back(int dir, const std::string& where, const std::vector<std::string>& ours) {
+  const bool leaf = fs::exists_at(dir, kSupervisorLeaf);
+  std::vector<std::string> controllers = ours;
+  if (leaf) {
+    controllers.clear();
+    std::istringstream words(fs::read_at(dir, "cgroup.subtree_control", where));
+    for (std::string word; words >> word;) {
+      controllers.push_back(word);
+    }
+  }
+  if (const int err = disable_controllers(dir, controllers); err != 0) {
+    fs::throw_errno("disable controllers in " + where + "/cgroup.subtree_control", err);
+  }
+  if (leaf && !return_from_leaf(dir, where)) {
+    throw Error("rmdir " + where + "/" + kSupervisorLeaf + ": its processes keep forking");
+  }
+}
+
+// Undoes what this process's lease changed, unless another supervisor still holds a lease on our
+// cgroup or other groups still live beside the leaf: then everything is left as it is (the last
+// supervisor out, or collect_stale, puts it back). Called with the lease's mutex held.
 void restore(Lease& state) {
   fs::Fd dir = fs::open_dir_if_exists(state.where);
-  if (!dir) {
+  if (!dir || !state.lock) {
     return;
   }
-  for (const std::string& sub : fs::subdirectories(state.where)) {
-    if (sub != kSupervisorLeaf) {
-      return;
-    }
+  // A failed conversion drops our shared lock, so of two supervisors leaving at once one wins.
+  if (::flock(state.lock.get(), LOCK_EX | LOCK_NB) == 0 && only_leaf_below(state.where)) {
+    put_back(dir.get(), state.where, state.enabled);
   }
-  if (!state.enabled.empty()) {
-    std::string request;
-    for (const std::string& controller : state.enabled) {
-      request += (request.empty() ? "-" : " -") + controller;
-    }
-    if (fs::try_write_at(dir.get(), "cgroup.subtree_control", request) != 0) {
-      return;
-    }
-    state.enabled.clear();
-  }
-  if (state.moved) {
-    // Everyone in the leaf goes back: they were in our cgroup, or are children of those who were.
-    const std::string leaf = state.where + "/" + kSupervisorLeaf;
-    move_processes(leaf, state.where);
-    ::unlinkat(dir.get(), kSupervisorLeaf, AT_REMOVEDIR);  // EBUSY: someone forked meanwhile
-    state.moved = false;
-  }
+  state.enabled.clear();
 }
 
 }  // namespace
@@ -114,7 +164,15 @@ void acquire_our_cgroup(const std::string& where, const std::vector<std::string>
   Lease& state = lease();
   std::lock_guard lock(state.mutex);
   if (state.runs == 0) {
+    fs::Fd held = fs::open_dir(where);
+    // Blocks only while a collector or a leaving supervisor puts the cgroup back (milliseconds).
+    while (::flock(held.get(), LOCK_SH) != 0) {
+      if (errno != EINTR) {
+        fs::throw_errno("flock " + where);
+      }
+    }
     state.where = where;
+    state.lock = std::move(held);
   }
   // Only changes to the cgroup the lease is about are undone later.
   std::vector<std::string> ignored;
@@ -130,7 +188,6 @@ void acquire_our_cgroup(const std::string& where, const std::vector<std::string>
       if (::mkdirat(dir.get(), kSupervisorLeaf, 0755) != 0 && errno != EEXIST) {
         fs::throw_errno("mkdir " + leaf);
       }
-      state.moved = state.moved || where == state.where;
       fs::write_at(fs::open_dir(leaf).get(), "cgroup.procs", std::to_string(::getpid()), leaf);
       err = enable_controllers(dir.get(), where, controllers, enabled);
       for (int round = 0; err == EBUSY && round < 3; ++round) {
@@ -143,7 +200,12 @@ void acquire_our_cgroup(const std::string& where, const std::vector<std::string>
     }
   } catch (...) {
     if (state.runs == 0) {
-      restore(state);
+      try {
+        restore(state);
+      } catch (...) {
+        // The first failure is the one to report; collect_stale puts back what is left.
+      }
+      state.lock = fs::Fd{};
     }
     throw;
   }
@@ -157,9 +219,24 @@ void release_our_cgroup() noexcept {
     try {
       restore(state);
     } catch (...) {
-      // Best effort: a leaf left behind is removed by collect_stale once it is empty.
+      // Best effort: a leaf left behind is put back by collect_stale.
     }
+    state.lock = fs::Fd{};
   }
+}
+
+bool collect_abandoned_leaf(const std::string& where) {
+  fs::Fd dir = fs::open_dir_if_exists(where);
+  if (!dir || !fs::exists_at(dir.get(), kSupervisorLeaf)) {
+    return false;
+  }
+  // Exclusive: no live supervisor holds a lease on `where` (this process's own lease included:
+  // flock locks of different open files conflict). Released when `dir` is closed.
+  if (::flock(dir.get(), LOCK_EX | LOCK_NB) != 0 || !only_leaf_below(where)) {
+    return false;
+  }
+  put_back(dir.get(), where, {});
+  return true;
 }
 
 }  // namespace cgroup

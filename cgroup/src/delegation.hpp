@@ -1,7 +1,8 @@
 // cgroup v2 subtree_control handling, and our own v2 cgroup lent to run groups: controllers are
 // enabled in it for them (moving this process into a `supervisor` leaf when the "no internal
 // processes" rule demands it) and, when the last run group is gone, it is restored as it was
-// found. Internal.
+// found. Supervisors sharing our cgroup hold a shared flock on it while they use it, so that what a
+// killed one left can be told from what a live one needs. Internal.
 #pragma once
 
 #include <string>
@@ -24,5 +25,12 @@ void acquire_our_cgroup(const std::string& where, const std::vector<std::string>
 // process moves back from the supervisor leaf and the leaf is removed. Best effort: when another
 // process still needs them, they are left. Never throws.
 void release_our_cgroup() noexcept;
+
+// Puts back the v2 cgroup `where` (absolute) that a killed supervisor left lent: when no live
+// supervisor holds a lease on it (a flock taken by acquire_our_cgroup, dropped by the kernel at
+// the owner's death) and nothing but the `supervisor` leaf lives below it, disables every
+// controller in its subtree_control, moves the leaf's processes back into it and removes the
+// leaf. Returns true when it removed the leaf. Throws Error when a step fails.
+bool collect_abandoned_leaf(const std::string& where);
 
 }  // namespace cgroup

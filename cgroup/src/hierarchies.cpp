@@ -63,4 +63,17 @@ std::string run_parent(const Hierarchy& hierarchy) {
   return our_path == suffix ? "/" : our_path;
 }
 
+std::string run_parent_dir(const Hierarchy& hierarchy) {
+  const std::string parent = run_parent(hierarchy);
+  return parent == "/" ? hierarchy.mount : hierarchy.mount + parent;
+}
+
+std::vector<std::string> run_group_parents(const Host& host) {
+  std::vector<std::string> parents;
+  for (const Hierarchy& hierarchy : hierarchies(host)) {
+    parents.push_back(run_parent_dir(hierarchy));
+  }
+  return parents;
+}
+
 }  // namespace cgroup

@@ -25,5 +25,7 @@ inline constexpr const char* kSupervisorLeaf = "supervisor";
 // Where run groups go by default: our cgroup, or on v2 its parent once we moved into the supervisor
 // leaf (then /proc/self/cgroup names the leaf, which can hold no groups of its own).
 std::string run_parent(const Hierarchy& hierarchy);
+// The same as an absolute directory (mount included).
+std::string run_parent_dir(const Hierarchy& hierarchy);
 
 }  // namespace cgroup

@@ -1,12 +1,14 @@
 // collect_stale: run groups whose supervisor died without tearing them down (SIGKILL, crash).
 // The owner is encoded in the name (sb-<pid>-<starttime>-<name>); a pid that is gone or now has
 // another start time means the owner is dead. Assumes supervisors share our pid namespace, which
-// holds for groups below our own cgroup.
+// holds for groups below our own cgroup. On v2 the supervisor leaf a killed owner left is put
+// back last (delegation.hpp).
 #include <unistd.h>
 
 #include <cstdio>
 
 #include "cgroup/parse.hpp"
+#include "delegation.hpp"
 #include "hierarchies.hpp"
 #include "impl.hpp"
 #include "libcgroup.hpp"
@@ -50,18 +52,6 @@ std::vector<std::string> collect_stale(const Host& host) {
 
   std::vector<std::string> removed;
   std::string failures;
-  // A supervisor leaf whose processes are all gone (its owner was killed before it could move back
-  // out): rmdir fails with EBUSY while anyone is still in it, so a live one is never removed.
-  for (const Hierarchy& hierarchy : hierarchies(host)) {
-    if (hierarchy.version != 2 || hierarchy.controllers.empty()) {
-      continue;
-    }
-    const std::string parent = run_parent(hierarchy);
-    const std::string leaf = join_path(parent, kSupervisorLeaf);
-    if (hierarchy.our_path != leaf && ::rmdir((hierarchy.mount + leaf).c_str()) == 0) {
-      removed.push_back(hierarchy.mount + leaf);
-    }
-  }
   for (auto& [name, group] : stale) {
     std::vector<std::string> fulls;
     for (const Dir& dir : group->dirs) {
@@ -86,6 +76,21 @@ std::vector<std::string> collect_stale(const Host& host) {
       } else {
         removed.push_back(full);
       }
+    }
+  }
+  // Then the supervisor leaf, once no live supervisor leases our cgroup and no run group is left
+  // beside it: its owner was killed before it could move back out.
+  for (const Hierarchy& hierarchy : hierarchies(host)) {
+    if (hierarchy.version != 2 || hierarchy.controllers.empty()) {
+      continue;
+    }
+    const std::string where = run_parent_dir(hierarchy);
+    try {
+      if (collect_abandoned_leaf(where)) {
+        removed.push_back(where + "/" + kSupervisorLeaf);
+      }
+    } catch (const Error& error) {
+      failures += (failures.empty() ? "" : ", ") + std::string(error.what());
     }
   }
   if (!failures.empty()) {

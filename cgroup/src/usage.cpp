@@ -78,7 +78,9 @@ void memory_usage(const Group::Impl& group, Usage& usage) {
   if (memory->version == 2) {
     usage.memory_current = read_number(*memory, "memory.current").value_or(0);
     usage.memory_peak = read_number(*memory, "memory.peak").value_or(0);  // 5.19+
-    usage.oom_kills = read_keyed(*memory, "memory.events")["oom_kill"];
+    auto events = read_keyed(*memory, "memory.events");
+    usage.oom_kills = events["oom_kill"];
+    usage.memory_high_events = events["high"];
   } else {
     usage.memory_current = read_number(*memory, "memory.usage_in_bytes").value_or(0);
     usage.memory_peak = read_number(*memory, "memory.max_usage_in_bytes").value_or(0);

@@ -48,13 +48,18 @@ void classify(const JobEnd& end, JobReport& report) {
   if (end.failure_code) return;
   if (end.timed_out) {
     report.status = "timeout";
-  } else if (report.status == "signaled" && report.signal == SIGKILL && end.oom_kills > 0) {
+  } else if (end.oom_kills > 0) {
+    // The OOM killer ended processes of the job: on v2 (memory.oom.group) the whole job, so pid 1
+    // reports SIGKILL; on v1, which kills one process at a time, maybe only a worker, after which
+    // the job may still exit by itself (its code stays in exit_code). Either way the job ran out
+    // of memory and its work is incomplete: the same status and exit code on both.
     report.status = "oom";
   }
 }
 
 int tool_exit_code(const JobReport& report) {
   if (report.status == "timeout") return exit_code::timeout;
+  if (report.status == "oom") return 128 + SIGKILL;
   if (report.signal) return 128 + *report.signal;
   if (report.exit_code) return *report.exit_code;
   return exit_code::setup_failed;

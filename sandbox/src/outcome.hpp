@@ -17,14 +17,14 @@ struct JobEnd {
   std::optional<int> pid1_signal;  // pid 1 itself was killed (timeout, OOM, kill_all)
   std::optional<int> pid1_exit;    // pid 1 exited without a job status (setup failure)
   bool timed_out = false;
-  uint64_t oom_kills = 0;  // OOM kills in the job's cgroup
+  uint64_t oom_kills = 0;  // OOM kills in the job's cgroup (and below)
 };
 
 // Sets status, exit_code, signal and error of `report` (see JobReport::status).
 void classify(const JobEnd& end, JobReport& report);
 
 // The code `sandbox` exits with for this job: its exit code, 128+N for signal N, 124 for a
-// timeout, 125/126/127 for the tool's failures.
+// timeout, 137 (128+SIGKILL) for oom, 125/126/127 for the tool's failures.
 int tool_exit_code(const JobReport& report);
 
 // One job: its code. Several: 0 when all succeeded, else the code of the first failing job (in

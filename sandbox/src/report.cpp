@@ -22,6 +22,7 @@ json usage_json(const JobReport::Cgroup& usage) {
               {"cpu_throttled_us", usage.cpu_throttled_us},
               {"memory_peak_bytes", usage.memory_peak_bytes},
               {"oom_kills", usage.oom_kills},
+              {"memory_high_events", usage.memory_high_events},
               {"pids_peak", usage.pids_peak},
               {"io_read_bytes", usage.io_read_bytes},
               {"io_write_bytes", usage.io_write_bytes}};

@@ -327,6 +327,7 @@ void Supervisor::on_pid1_exit(size_t index) {
           JobReport::Cgroup{used.cpu_usage_us,     used.cpu_user_us,   used.cpu_system_us,
                             used.cpu_throttled_us, used.memory_peak,   used.oom_kills,
                             used.pids_peak,        used.io_read_bytes, used.io_write_bytes};
+      report.usage->memory_high_events = used.memory_high_events;
       job.end.oom_kills = used.oom_kills;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "sandbox: job '%s': read cgroup usage: %s\n", report.name.c_str(),

@@ -103,6 +103,9 @@ struct Usage {
   uint64_t cpu_throttled_us = 0, cpu_nr_throttled = 0;
   uint64_t memory_current = 0, memory_peak = 0;
   uint64_t oom_kills = 0;  // OOM kills inside the group
+  // v2: times the group went over memory.high and its allocations were throttled (memory.events
+  // "high"; 0 on v1, which has no memory.high)
+  uint64_t memory_high_events = 0;
   uint64_t pids_current = 0, pids_peak = 0;
   uint64_t io_read_bytes = 0, io_write_bytes = 0;
 };
@@ -156,7 +159,15 @@ class Group {
 };
 
 // Removes run groups left by supervisors that died (SIGKILL): `sb-<pid>-<starttime>-*` whose
-// process is gone or has another start time. Returns the paths removed.
+// process is gone or has another start time. On v2 it then puts back our cgroup as a killed
+// supervisor left it lent (controllers enabled, processes in the `supervisor` leaf) once no live
+// supervisor uses it and no run group is left below it. Returns the paths removed.
 std::vector<std::string> collect_stale(const Host& host);
+
+// Where create_run puts run groups without a parent override, as absolute directories, one per
+// hierarchy a group uses: our own cgroup, or on v2 the cgroup around the supervisor leaf when we
+// are in it. Also right for a process sharing its cgroup with a supervisor (the supervisor's
+// leaf is beside its run groups): tools and tests find a run's groups here.
+std::vector<std::string> run_group_parents(const Host& host);
 
 }  // namespace cgroup

@@ -67,6 +67,7 @@ struct JobReport {
     uint64_t cpu_usage_us = 0, cpu_user_us = 0, cpu_system_us = 0, cpu_throttled_us = 0;
     uint64_t memory_peak_bytes = 0, oom_kills = 0, pids_peak = 0;
     uint64_t io_read_bytes = 0, io_write_bytes = 0;
+    uint64_t memory_high_events = 0;  // v2: times it was throttled at memory_high
   };
   std::optional<Cgroup> usage;
   // Shares: requested is this job's share of its siblings' total (0.75 for 75/25); achieved is

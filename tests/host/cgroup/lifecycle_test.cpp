@@ -422,6 +422,63 @@ TEST(CgroupSharedCgroup, ProcessesBesideUsMoveIntoTheLeafAndBack) {
   }
 }
 
+// v2: a supervisor sharing our cgroup moved itself and us into the leaf and enabled controllers
+// for its run group; SIGKILLed, it cannot put that back. collect_stale does, and only once the
+// supervisor is dead.
+TEST(CgroupSharedCgroup, LeafOfAKilledSupervisorIsPutBackByCollectStale) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  if (host.layout != Layout::unified) {
+    GTEST_SKIP() << "only v2 groups have controllers that need our cgroup free of processes";
+  }
+  const std::string before = proc_self_cgroup(getpid(), "");
+  if (before == "/") {
+    GTEST_SKIP() << "in the root cgroup, which may have processes and controllers at once";
+  }
+  ASSERT_FALSE(before.ends_with("/supervisor")) << "an earlier test left us in the leaf";
+  const std::string home = host.unified_mount + before;
+  const std::string leaf = home + "/supervisor";
+  const std::string subtree = read_text(home + "/cgroup.subtree_control");
+  StaleSweep sweep;  // after the supervisor's SIGKILL (Child's destructor), whatever happens
+
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  Child supervisor([&] {
+    close(report[0]);
+    try {
+      auto run = Group::create_run(detect(), "leaf-test");
+      if (write(report[1], "r", 1) != 1) {
+        return 1;
+      }
+      alarm(60);
+      pause();
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "supervisor: %s\n", error.what());
+    }
+    return 1;
+  });
+  supervisor.release();
+  close(report[1]);
+  char byte = 0;
+  const bool ready = read(report[0], &byte, 1) == 1;
+  close(report[0]);
+  ASSERT_TRUE(ready) << "the supervisor could not create its run group";
+  ASSERT_EQ(proc_self_cgroup(getpid(), ""), before + "/supervisor") << "it made no room";
+
+  // Alive, it still needs the leaf and the controllers.
+  collect_stale(detect());
+  EXPECT_TRUE(exists(leaf));
+  EXPECT_EQ(proc_self_cgroup(getpid(), ""), before + "/supervisor");
+
+  kill(supervisor.pid(), SIGKILL);
+  ASSERT_TRUE(supervisor.wait(seconds(5)));
+  const std::vector<std::string> removed = collect_stale(detect());
+  EXPECT_NE(std::find(removed.begin(), removed.end(), leaf), removed.end());
+  EXPECT_FALSE(exists(leaf));
+  EXPECT_EQ(proc_self_cgroup(getpid(), ""), before) << "we were not moved back";
+  EXPECT_EQ(read_text(home + "/cgroup.subtree_control"), subtree);
+}
+
 }  // namespace
 }  // namespace cgroup::testing
 

@@ -59,6 +59,29 @@ TEST(HostileHarness, FindsACgroupOfTheSupervisor) {
   EXPECT_FALSE(std::filesystem::exists(planted)) << "remove_leftovers did not remove it";
 }
 
+TEST(HostileHarness, FindsASupervisorLeafLeftBehind) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to create a cgroup";
+  const cgroup::Host host = cgroup::detect();
+  // Only a v2 hierarchy with controllers ever gets the leaf; elsewhere a planted one could be
+  // seen by another suite's check running at the same time.
+  if (host.layout != cgroup::Layout::unified || host.controllers.empty()) {
+    GTEST_SKIP() << "the supervisor leaf exists only on cgroup v2";
+  }
+  PolicyFile policy;
+  const HostSnapshot before = HostSnapshot::take();
+  std::filesystem::path planted;
+  for (const auto& parent : cgroup::run_group_parents(host)) {
+    planted = std::filesystem::path(parent) / "supervisor";
+  }
+  ASSERT_TRUE(std::filesystem::create_directory(planted)) << planted;
+  RunResult run;
+  run.supervisor = 4194305;  // beyond pid_max: no run groups of its own
+  const auto problems = leftovers(before, run, policy);
+  remove_leftovers(run, policy);
+  EXPECT_TRUE(mentions(problems, "cgroup " + planted.string() + " was left"));
+  EXPECT_FALSE(std::filesystem::exists(planted)) << "remove_leftovers did not put it back";
+}
+
 // A tmpfs mounted on the host for the test, unmounted at scope exit whatever happens.
 class PlantedMount {
  public:

@@ -134,6 +134,10 @@ HostSnapshot HostSnapshot::take() {
   for (const auto& entry : std::filesystem::directory_iterator("/sys/class/net")) {
     snapshot.links.insert(entry.path().filename().string());
   }
+  for (const auto& parent : cgroup::run_group_parents(cgroup::detect())) {
+    const std::filesystem::path leaf = std::filesystem::path(parent) / "supervisor";
+    if (std::filesystem::exists(leaf)) snapshot.supervisor_leaves.insert(leaf.string());
+  }
   return snapshot;
 }
 
@@ -240,18 +244,9 @@ RunResult run_sandbox(const PolicyFile& policy, const std::vector<std::string>& 
 }
 
 std::vector<std::filesystem::path> run_cgroups(pid_t supervisor) {
-  const cgroup::Host host = cgroup::detect();
-  std::set<std::filesystem::path> parents;
-  for (const auto& [name, controller] : host.controllers) {
-    if (!controller.mount.empty()) {
-      parents.insert(std::filesystem::path(controller.mount) /
-                     std::filesystem::path(controller.our_path).relative_path());
-    }
-  }
-  if (!host.unified_mount.empty()) {
-    parents.insert(std::filesystem::path(host.unified_mount) /
-                   std::filesystem::path(host.unified_path).relative_path());
-  }
+  // Where the cgroup module puts run groups: on v2 not our own cgroup, which is then the
+  // supervisor leaf that the sandbox moved us into, but the one around it.
+  const std::vector<std::string> parents = cgroup::run_group_parents(cgroup::detect());
   const std::string prefix = "sb-" + std::to_string(supervisor) + "-";
   std::vector<std::filesystem::path> found;
   for (const auto& parent : parents) {
@@ -283,6 +278,9 @@ std::vector<std::string> leftovers(const HostSnapshot& before, const RunResult& 
   for (const auto& link : after.links) {
     if (!before.links.contains(link)) problems.push_back("network device appeared: " + link);
   }
+  for (const auto& leaf : after.supervisor_leaves) {
+    if (!before.supervisor_leaves.contains(leaf)) problems.push_back("cgroup " + leaf + " was left");
+  }
   return problems;
 }
 
@@ -300,6 +298,11 @@ void remove_leftovers(const RunResult& run, const PolicyFile& policy) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     }
+  }
+  try {
+    cgroup::collect_stale(cgroup::detect());  // a v2 supervisor leaf, once nothing needs it
+  } catch (const std::exception&) {
+    // Already reported by leftovers(); the clean-up is best effort.
   }
 }
 

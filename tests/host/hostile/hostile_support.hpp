@@ -58,6 +58,8 @@ std::vector<std::string> probe_command(const std::string& name,
 struct HostSnapshot {
   std::multiset<std::string> mounts;  // "mount point, fs type, source" of the host's table
   std::set<std::string> links;        // network devices
+  // v2: the leaf a sandbox moves itself (and us, sharing its cgroup) into while its run lasts
+  std::set<std::string> supervisor_leaves;
   static HostSnapshot take();
 };
 
@@ -102,8 +104,8 @@ RunResult run_sandbox(const PolicyFile& policy, const std::vector<std::string>& 
 std::vector<std::string> leftovers(const HostSnapshot& before, const RunResult& run,
                                    const PolicyFile& policy);
 
-// Cgroup directories of `supervisor`'s run (`sb-<pid>-*`, and below) in every hierarchy we are
-// in, as absolute paths.
+// Cgroup directories of `supervisor`'s run (`sb-<pid>-*`) in every hierarchy, where the cgroup
+// module creates them for a supervisor sharing our cgroup, as absolute paths.
 std::vector<std::filesystem::path> run_cgroups(pid_t supervisor);
 
 // Kills processes carrying the marker and removes the run's cgroups: the clean-up after a test

@@ -37,7 +37,6 @@ uint64_t keyed_value(const std::filesystem::path& path, const std::string& key) 
 // The pids cgroup of the run's job: the directory below the run's group with pids.max set to
 // `limit`. Empty while the sandbox has not created it yet.
 std::filesystem::path job_pids_group(pid_t supervisor, const std::string& limit) {
-  const cgroup::Host host = cgroup::detect();
   for (const auto& group : run_cgroups(supervisor)) {
     std::error_code error;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(group, error)) {
@@ -123,9 +122,36 @@ TEST_F(ResourceBomb, MemoryBombWithWorkersStaysInsideTheLimit) {
       {"stress-ng", "--vm", "2", "--vm-bytes", "1G", "--vm-keep", "--oomable", "--timeout", "5s"});
   const auto usage = result.job().value("usage", nlohmann::json::object());
   EXPECT_GE(usage.value("oom_kills", 0u), 1u) << result.describe();
+  // v2 kills the whole job (memory.oom.group), v1 the workers only: oom either way.
+  EXPECT_EQ(result.job().value("status", ""), "oom") << result.describe();
+  EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.describe();
   EXPECT_LE(usage.value("memory_peak_bytes", uint64_t{0}), uint64_t{128} << 20)
       << result.describe();
   EXPECT_LT(result.seconds, 30) << result.describe();
+  EXPECT_EQ(our_oom_kills(), host_kills_before) << "the OOM killer acted outside the job";
+}
+
+TEST_F(ResourceBomb, MemoryBombHeldAtMemoryHighTimesOutAndSaysWhy) {
+  // untrusted.yaml sets no memory_high (see there): with one, and no swap, the kernel throttles a
+  // bomb below its memory cap instead of killing it, until the wall time does. Still inside the
+  // limit, and the user is told why the job looked hung.
+  if (cgroup::detect().controllers.at("memory").version != 2) {
+    GTEST_SKIP() << "memory_high (memory.high) exists only on cgroup v2";
+  }
+  policy_.replace("    memory: 128MiB\n", "    memory: 128MiB\n    memory_high: 96MiB\n");
+  policy_.replace("wall_time: 10s", "wall_time: 4s");
+  policy_.add_probe_binary();
+  const uint64_t host_kills_before = our_oom_kills();
+  const RunResult result = run(probe_command("memory_bomb"));
+  EXPECT_EQ(result.exit_code, 124) << result.describe();
+  EXPECT_EQ(result.job().value("status", ""), "timeout") << result.describe();
+  const auto usage = result.job().value("usage", nlohmann::json::object());
+  EXPECT_GE(usage.value("memory_high_events", uint64_t{0}), 1u) << result.describe();
+  EXPECT_LE(usage.value("memory_peak_bytes", uint64_t{0}), uint64_t{128} << 20)
+      << result.describe();
+  EXPECT_NE(result.err.find("throttled at memory_high (100663296 bytes)"), std::string::npos)
+      << result.describe();
+  EXPECT_EQ(result.out.find("allocated="), std::string::npos) << "the bomb got all it wanted";
   EXPECT_EQ(our_oom_kills(), host_kills_before) << "the OOM killer acted outside the job";
 }
 

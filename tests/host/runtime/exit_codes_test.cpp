@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cgroup/cgroup.hpp"
 #include "runtime_fixture.hpp"
 
 namespace sandbox::test {
@@ -149,6 +150,36 @@ TEST_F(ExitCodes, OutOfMemoryIsReportedAsOom) {
   EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.err;
   EXPECT_NE(result.err.find("killed: out of memory"), std::string::npos) << result.err;
   EXPECT_LE(job.at("usage").at("memory_peak_bytes").get<uint64_t>(), 40u << 20) << job.dump(2);
+}
+
+TEST_F(ExitCodes, JobWhoseWorkerIsOomKilledIsOomOnEveryLayout) {
+  PolicyText policy;
+  policy.extra_defaults = "  limits: {memory: 32MiB, swap: 0}\n";
+  const auto report = dir_ / "report.json";
+  // The worker (tail, see above) is the largest process: the OOM killer picks it. cgroup v1 kills
+  // it alone and the shell goes on to exit 0; v2 kills the whole job (memory.oom.group).
+  const auto result = run(policy, {"/bin/sh", "-c", "tail /dev/zero; echo worker=$?; exit 0"},
+                          {"--report", report.string()});
+  std::ifstream in(report);
+  const auto json = nlohmann::json::parse(in);
+  const auto& job = json.at("jobs").at(0);
+  EXPECT_EQ(job.at("status"), "oom") << job.dump(2);
+  EXPECT_GT(job.at("usage").at("oom_kills").get<int>(), 0) << job.dump(2);
+  EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.err;
+  EXPECT_EQ(json.at("exit_code"), 128 + SIGKILL);
+  const cgroup::Host host = cgroup::detect();
+  if (host.controllers.at("memory").version == 1) {
+    // The case this is about: the job itself lived on and exited by itself.
+    EXPECT_EQ(result.out, "worker=137\n") << result.err;
+    EXPECT_EQ(job.at("exit_code"), 0) << job.dump(2);
+    EXPECT_NE(result.err.find("exited with 0 after an OOM kill of one of its processes: out of "
+                              "memory (memory limit 33554432 bytes)"),
+              std::string::npos)
+        << result.err;
+  } else {
+    EXPECT_EQ(result.out, "") << "the shell outlived the OOM kill despite memory.oom.group";
+    EXPECT_NE(result.err.find("killed: out of memory"), std::string::npos) << result.err;
+  }
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 #include <pty.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -113,7 +115,28 @@ TEST_F(Supervision, JobsLeftRunningByTheMainProcessDieWithIt) {
       << "a background process of the job survived the run";
 }
 
+// Our cgroup in the cgroup2 hierarchy ("0::<path>" in /proc/self/cgroup), "" without one.
+std::string our_v2_cgroup() {
+  std::ifstream in("/proc/self/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("0::")) return line.substr(3);
+  }
+  return "";
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
 TEST_F(Supervision, SigkillOfSandboxLeavesNoJobProcess) {
+  // On cgroup v2 the sandbox, sharing our cgroup, moves itself and us into a `supervisor` leaf
+  // and enables controllers in our cgroup for its run groups; SIGKILLed, it cannot put that back.
+  const std::vector<std::string> parents = cgroup::run_group_parents(cgroup::detect());
+  std::map<std::string, std::string> subtree_before;
+  for (const auto& parent : parents) {
+    subtree_before[parent] = read_text(std::filesystem::path(parent) / "cgroup.subtree_control");
+  }
   const std::string marker = unique_marker("8.2");
   SandboxProcess process(run_args({}, {"/bin/sh", "-c", marker + " & " + marker + " & wait"}));
   ASSERT_TRUE(eventually([&] { return processes_running(marker).size() == 2; }));
@@ -124,6 +147,15 @@ TEST_F(Supervision, SigkillOfSandboxLeavesNoJobProcess) {
   // Its cgroups stay until the next run (or `sandbox gc`) collects them: do that now.
   cgroup::collect_stale(cgroup::detect());
   EXPECT_EQ(run_cgroups_of(process.pid()), std::vector<std::string>{});
+  // Our cgroup is as it was: no leaf, no controllers left enabled for children, we are back in it.
+  EXPECT_EQ(cgroup::run_group_parents(cgroup::detect()), parents);
+  EXPECT_FALSE(our_v2_cgroup().ends_with("/supervisor")) << our_v2_cgroup();
+  for (const auto& parent : parents) {
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(parent) / "supervisor")) << parent;
+    EXPECT_EQ(read_text(std::filesystem::path(parent) / "cgroup.subtree_control"),
+              subtree_before[parent])
+        << parent;
+  }
 }
 
 TEST_F(Supervision, ReportDescribesTheRun) {

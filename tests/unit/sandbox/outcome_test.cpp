@@ -89,11 +89,31 @@ TEST(Outcome, TimeoutWinsOverHowTheJobDied) {
   EXPECT_EQ(tool_exit_code(report), 124);
 }
 
-TEST(Outcome, OomNeedsAnOomKillAndSigkill) {
-  EXPECT_EQ(classified(End().job(killed(SIGKILL)).oom_kills(1)).status, "oom");
+TEST(Outcome, OomNeedsAnOomKill) {
+  auto report = classified(End().job(killed(SIGKILL)).oom_kills(1));
+  EXPECT_EQ(report.status, "oom");
+  EXPECT_EQ(report.signal, SIGKILL);
+  EXPECT_EQ(tool_exit_code(report), 128 + SIGKILL);
   EXPECT_EQ(classified(End().job(killed(SIGKILL)).oom_kills(0)).status, "signaled");
-  // A job that survived an OOM kill of one of its children exited normally.
-  EXPECT_EQ(classified(End().job(exited(1)).oom_kills(1)).status, "exited");
+  // The whole sandbox went (v2 memory.oom.group) before pid 1 could report.
+  EXPECT_EQ(classified(End().pid1_signal(SIGKILL).oom_kills(2)).status, "oom");
+}
+
+TEST(Outcome, JobThatExitedAfterAnOomKillOfAWorkerIsOom) {
+  // cgroup v1 kills one process at a time: the job's main process may live on and exit 0. It is
+  // the same event as on v2, where the whole job dies: same status, same exit code.
+  auto report = classified(End().job(exited(0)).oom_kills(1));
+  EXPECT_EQ(report.status, "oom");
+  EXPECT_EQ(report.exit_code, 0);  // what the job itself exited with
+  EXPECT_FALSE(report.signal);
+  EXPECT_EQ(tool_exit_code(report), 128 + SIGKILL);
+  EXPECT_EQ(run_exit_code({report}), 128 + SIGKILL);
+  EXPECT_EQ(classified(End().job(exited(0)).oom_kills(0)).status, "exited");
+  // A wall-time stop stays a timeout whatever happened before it.
+  EXPECT_EQ(classified(End().job(killed(SIGTERM)).oom_kills(1).timed_out()).status, "timeout");
+  // The tool's own failures are never oom.
+  EXPECT_EQ(classified(End().failure(exit_code::setup_failed, "x").oom_kills(1)).status,
+            "setup_failed");
 }
 
 TEST(Outcome, Pid1ThatDiedWithoutAReportIsASetupFailure) {
