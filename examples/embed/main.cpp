@@ -26,6 +26,11 @@ int main(int argc, char** argv) {
       if (job.cpu_share_achieved) std::cout << ", cpu share " << *job.cpu_share_achieved;
       std::cout << "\n";
     }
+    for (const auto& tenant : report.tenants) {
+      std::cout << "tenant " << tenant.name;
+      if (tenant.cpu_share_achieved) std::cout << ": cpu share " << *tenant.cpu_share_achieved;
+      std::cout << "\n";
+    }
     std::cout << sandbox::to_json(report) << "\n";
     return report.exit_code;
   } catch (const sandbox::Error& e) {
