@@ -243,6 +243,26 @@ struct StaleSweep {
   }
 };
 
+// The body of a forked "supervisor": `setup` creates its groups (kept in `groups`) and returns a
+// text for the test, which is written to `fd`; then it waits to be SIGKILLed, so that its Group
+// destructors never run.
+using Groups = std::vector<std::unique_ptr<Group>>;
+int supervise_until_killed(int fd, const std::function<std::string(Groups&)>& setup) {
+  try {
+    Groups groups;
+    const std::string text = setup(groups);
+    if (write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      return 1;
+    }
+    close(fd);
+    alarm(60);
+    pause();
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "supervisor: %s\n", error.what());
+  }
+  return 1;
+}
+
 TEST(CgroupHost, CollectStaleRemovesGroupsOfAKilledSupervisor) {
   SKIP_UNLESS_ROOT();
   StaleSweep sweep;
@@ -257,9 +277,9 @@ TEST(CgroupHost, CollectStaleRemovesGroupsOfAKilledSupervisor) {
   ASSERT_EQ(pipe(report), 0);
   Child supervisor([&] {
     close(report[0]);
-    try {
-      auto run = Group::create_run(detect(), "stale-test");
-      auto job = run->create_child("job", Limits{});
+    return supervise_until_killed(report[1], [&](Groups& groups) {
+      Group* run = groups.emplace_back(Group::create_run(detect(), "stale-test")).get();
+      Group* job = groups.emplace_back(run->create_child("job", Limits{})).get();
       const pid_t sleeper = fork();
       if (sleeper == 0) {
         alarm(60);
@@ -271,16 +291,8 @@ TEST(CgroupHost, CollectStaleRemovesGroupsOfAKilledSupervisor) {
       for (const std::string& dir : directories(host, *run)) {
         text += dir + "\n";
       }
-      if (write(report[1], text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-        return 1;
-      }
-      close(report[1]);
-      alarm(60);
-      pause();
-    } catch (const std::exception& error) {
-      std::fprintf(stderr, "supervisor: %s\n", error.what());
-    }
-    return 1;
+      return text;
+    });
   });
   supervisor.release();
   close(report[1]);
@@ -445,17 +457,10 @@ TEST(CgroupSharedCgroup, LeafOfAKilledSupervisorIsPutBackByCollectStale) {
   ASSERT_EQ(pipe(report), 0);
   Child supervisor([&] {
     close(report[0]);
-    try {
-      auto run = Group::create_run(detect(), "leaf-test");
-      if (write(report[1], "r", 1) != 1) {
-        return 1;
-      }
-      alarm(60);
-      pause();
-    } catch (const std::exception& error) {
-      std::fprintf(stderr, "supervisor: %s\n", error.what());
-    }
-    return 1;
+    return supervise_until_killed(report[1], [](Groups& groups) {
+      groups.push_back(Group::create_run(detect(), "leaf-test"));
+      return std::string("r");
+    });
   });
   supervisor.release();
   close(report[1]);

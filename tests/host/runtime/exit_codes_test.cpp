@@ -13,6 +13,22 @@ namespace {
 
 using ExitCodes = RuntimeTest;
 
+// A job under a 32 MiB memory cap without swap, run with --report: the result and the report.
+class OutOfMemory : public RuntimeTest {
+ protected:
+  CliResult run_capped(const std::string& script) {
+    PolicyText policy;
+    policy.extra_defaults = "  limits: {memory: 32MiB, swap: 0}\n";
+    const auto file = dir_ / "report.json";
+    CliResult result = run(policy, {"/bin/sh", "-c", script}, {"--report", file.string()});
+    std::ifstream in(file);
+    report_ = nlohmann::json::parse(in);
+    return result;
+  }
+  const nlohmann::json& job() const { return report_.at("jobs").at(0); }
+  nlohmann::json report_;
+};
+
 TEST_F(ExitCodes, JobExitCodePassesThrough) {
   EXPECT_EQ(run_sh("exit 0").exit_code, 0);
   EXPECT_EQ(run_sh("exit 42").exit_code, 42);
@@ -135,16 +151,10 @@ TEST_F(ExitCodes, CommandLinePolicyWithoutCommandIsAUsageError) {
   EXPECT_NE(result.err.find("give the command to run after --"), std::string::npos) << result.err;
 }
 
-TEST_F(ExitCodes, OutOfMemoryIsReportedAsOom) {
-  PolicyText policy;
-  policy.extra_defaults = "  limits: {memory: 32MiB, swap: 0}\n";
-  const auto report = dir_ / "report.json";
+TEST_F(OutOfMemory, IsReportedAsOom) {
   // tail keeps the whole newline-free input in memory: it grows until the OOM killer stops it.
-  const auto result =
-      run(policy, {"/bin/sh", "-c", "exec tail /dev/zero"}, {"--report", report.string()});
-  std::ifstream in(report);
-  const auto json = nlohmann::json::parse(in);
-  const auto& job = json.at("jobs").at(0);
+  const auto result = run_capped("exec tail /dev/zero");
+  const auto& job = this->job();
   EXPECT_EQ(job.at("status"), "oom") << job.dump(2);
   EXPECT_GT(job.at("usage").at("oom_kills").get<int>(), 0) << job.dump(2);
   EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.err;
@@ -152,21 +162,15 @@ TEST_F(ExitCodes, OutOfMemoryIsReportedAsOom) {
   EXPECT_LE(job.at("usage").at("memory_peak_bytes").get<uint64_t>(), 40u << 20) << job.dump(2);
 }
 
-TEST_F(ExitCodes, JobWhoseWorkerIsOomKilledIsOomOnEveryLayout) {
-  PolicyText policy;
-  policy.extra_defaults = "  limits: {memory: 32MiB, swap: 0}\n";
-  const auto report = dir_ / "report.json";
+TEST_F(OutOfMemory, JobWhoseWorkerIsKilledIsOomOnEveryLayout) {
   // The worker (tail, see above) is the largest process: the OOM killer picks it. cgroup v1 kills
   // it alone and the shell goes on to exit 0; v2 kills the whole job (memory.oom.group).
-  const auto result = run(policy, {"/bin/sh", "-c", "tail /dev/zero; echo worker=$?; exit 0"},
-                          {"--report", report.string()});
-  std::ifstream in(report);
-  const auto json = nlohmann::json::parse(in);
-  const auto& job = json.at("jobs").at(0);
+  const auto result = run_capped("tail /dev/zero; echo worker=$?; exit 0");
+  const auto& job = this->job();
   EXPECT_EQ(job.at("status"), "oom") << job.dump(2);
   EXPECT_GT(job.at("usage").at("oom_kills").get<int>(), 0) << job.dump(2);
   EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.err;
-  EXPECT_EQ(json.at("exit_code"), 128 + SIGKILL);
+  EXPECT_EQ(report_.at("exit_code"), 128 + SIGKILL);
   const cgroup::Host host = cgroup::detect();
   if (host.controllers.at("memory").version == 1) {
     // The case this is about: the job itself lived on and exited by itself.
