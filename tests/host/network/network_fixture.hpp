@@ -268,7 +268,8 @@ inline int tcp_connect(const std::string& address, uint16_t port,
   return error;
 }
 
-// A TCP listener on address:port in the calling process's namespace.
+// A TCP listener on address:port in the calling process's namespace. Its backlog holds many
+// connections arriving at once: a full one drops SYNs, and the retransmission costs seconds.
 inline Fd tcp_listen(const std::string& address, uint16_t port) {
   Fd sock(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const int yes = 1;
@@ -278,7 +279,7 @@ inline Fd tcp_listen(const std::string& address, uint16_t port) {
   local.sin_port = htons(port);
   inet_pton(AF_INET, address.c_str(), &local.sin_addr);
   if (bind(sock.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
-      listen(sock.get(), 16) != 0) {
+      listen(sock.get(), 128) != 0) {
     throw std::runtime_error("cannot listen on " + address + ":" + std::to_string(port) + ": " +
                              std::strerror(errno));
   }

@@ -43,6 +43,17 @@ bool write_all(int fd, const char* data, size_t size) {
   return true;
 }
 
+// Reads exactly `size` bytes; false when the stream ends or fails first.
+bool read_exact(int fd, char* data, size_t size) {
+  while (size > 0) {
+    const ssize_t got = ::read(fd, data, size);
+    if (got <= 0) return false;
+    data += got;
+    size -= static_cast<size_t>(got);
+  }
+  return true;
+}
+
 // A reproducible byte stream and a digest of what was read, so both ends can check each other.
 struct Stream {
   uint64_t state;
@@ -168,6 +179,56 @@ TEST_F(PortForwardTest, BytesArriveIntactBothWaysWithHalfClosePassedOn) {
   const auto traffic = network->traffic("web");
   EXPECT_GE(traffic.rx_bytes, size);
   EXPECT_GE(traffic.tx_bytes, size);
+}
+
+TEST_F(PortForwardTest, ManyConnectionsAtOnceEachGetTheirOwnBytes) {
+  // Every client sends its own stream at the same time; the job answers each with the digest
+  // of what it got on that connection. Crossed, lost or stalled streams show as a wrong digest.
+  constexpr int clients = 48;
+  constexpr size_t size = 512 * 1024;
+  const auto policy = policy_of({forwarded_job("busy", 18087)});
+  auto network = RunNetwork::create(policy, "run-many");
+  ASSERT_NE(network, nullptr);
+  Pipe ready;
+  JobProcess job(policy.jobs[0].settings.network, [&] {
+    const Fd listener = tcp_listen("0.0.0.0", job_port);
+    if (::write(ready.write.get(), "l", 1) != 1) return 20;
+    std::vector<std::thread> servers;
+    for (int i = 0; i < clients; ++i) {
+      const int connection = accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (connection < 0) return 21;
+      servers.emplace_back([connection] {
+        const Fd owned(connection);
+        const Digest got = read_digest(connection);
+        write_all(connection, reinterpret_cast<const char*>(&got), sizeof got);
+      });
+    }
+    for (auto& server : servers) server.join();
+    return 0;
+  });
+  job.release(network->attach(policy.jobs[0], job.pid()));
+  ASSERT_TRUE(wait_ready(ready));
+
+  std::vector<int> results(clients, -1);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([i, &results] {
+      const Fd client = connect_to("127.0.0.1", 18087);
+      if (client.get() < 0 || !send_stream(client.get(), 100 + i, size) ||
+          shutdown(client.get(), SHUT_WR) != 0) {
+        return;
+      }
+      Digest reply;
+      if (!read_exact(client.get(), reinterpret_cast<char*>(&reply), sizeof reply)) return;
+      const Digest want = expected_digest(100 + i, size);
+      results[i] = reply.bytes == want.bytes && reply.hash == want.hash ? 0 : 1;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int i = 0; i < clients; ++i) {
+    EXPECT_EQ(results[i], 0) << "client " << i << (results[i] < 0 ? ": no reply" : ": wrong bytes");
+  }
+  EXPECT_EQ(job.wait(), 0);
 }
 
 TEST_F(PortForwardTest, TwoForwardsReachTwoJobs) {
