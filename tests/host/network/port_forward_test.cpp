@@ -181,6 +181,47 @@ TEST_F(PortForwardTest, BytesArriveIntactBothWaysWithHalfClosePassedOn) {
   EXPECT_GE(traffic.tx_bytes, size);
 }
 
+TEST_F(PortForwardTest, ForwardedTrafficIsShapedAsTheJobs) {
+  // net_max 20 Mbit/s: through the relay the job can neither receive nor send faster (unshaped,
+  // the relay moves gigabits). Steal time only slows things down, so only the cap is asserted.
+  constexpr size_t size = 2'500'000;  // 1 s at 20 Mbit/s
+  constexpr double cap_mbps = 20;
+  auto job = forwarded_job("capped", 18088);
+  job.settings.network.net_max_bps = static_cast<uint64_t>(cap_mbps * 1e6);
+  const auto policy = policy_of({job});
+  auto network = RunNetwork::create(policy, "run-shaped-forward");
+  ASSERT_NE(network, nullptr);
+  const auto echo_size = [](int connection) {
+    const Digest got = read_digest(connection);
+    return send_stream(connection, 3, got.bytes) ? 0 : 30;
+  };
+  Pipe ready;
+  JobProcess server(policy.jobs[0].settings.network, one_shot_server(ready, echo_size));
+  server.release(network->attach(policy.jobs[0], server.pid()));
+  ASSERT_TRUE(wait_ready(ready));
+
+  const Fd client = connect_to("127.0.0.1", 18088);
+  ASSERT_GE(client.get(), 0);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(send_stream(client.get(), 5, size));
+  ASSERT_EQ(shutdown(client.get(), SHUT_WR), 0);
+  char first = 0;
+  ASSERT_TRUE(read_exact(client.get(), &first, 1));  // the job has read everything by now
+  const auto uploaded = std::chrono::steady_clock::now();
+  const Digest back = read_digest(client.get());
+  const auto downloaded = std::chrono::steady_clock::now();
+  ASSERT_EQ(back.bytes + 1, size);
+  const auto mbps = [](size_t bytes, auto from, auto to) {
+    return static_cast<double>(bytes) * 8 / 1e6 / std::chrono::duration<double>(to - from).count();
+  };
+  const double up = mbps(size, start, uploaded), down = mbps(size, uploaded, downloaded);
+  std::printf("  through a forward capped at %.0f Mbit/s: to the job %.1f, from it %.1f\n",
+              cap_mbps, up, down);
+  EXPECT_LT(up, cap_mbps * 1.2);
+  EXPECT_LT(down, cap_mbps * 1.2);
+  EXPECT_EQ(server.wait(), 0);
+}
+
 TEST_F(PortForwardTest, ManyConnectionsAtOnceEachGetTheirOwnBytes) {
   // Every client sends its own stream at the same time; the job answers each with the digest
   // of what it got on that connection. Crossed, lost or stalled streams show as a wrong digest.
