@@ -5,7 +5,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-
 #include "child_protocol.hpp"
 #include "command.hpp"
 #include "hardening.hpp"

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "hardening.hpp"
+#include "seccomp_precompiled.hpp"
 #include "sys_error.hpp"
 
 namespace sandbox {
@@ -45,7 +46,12 @@ const std::vector<sock_filter>& SeccompPrograms::get(const policies::Seccomp& po
   for (const auto& entry : entries_) {
     if (same(entry.policy, policy)) return entry.program;
   }
-  entries_.push_back({policy, hardening::compile_seccomp(policy)});
+  if (hardening::is_default_filter(policy)) {
+    const auto program = hardening::precompiled_default_filter(policy.action);
+    entries_.push_back({policy, {program.begin(), program.end()}});
+  } else {
+    entries_.push_back({policy, hardening::compile_seccomp(policy)});
+  }
   return entries_.back().program;
 }
 

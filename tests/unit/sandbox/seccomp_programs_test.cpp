@@ -36,6 +36,26 @@ TEST(SeccompPrograms, CompiledOncePerDistinctPolicy) {
   EXPECT_NE(other.size(), first.size());
 }
 
+// The default filter comes precompiled from the build (seccomp_precompile): it must be exactly
+// what libseccomp compiles now from the same rules, for either action.
+TEST(SeccompPrograms, PrecompiledDefaultIsTheCompiledDefault) {
+  for (const auto action :
+       {policies::Seccomp::Action::errno_eperm, policies::Seccomp::Action::kill}) {
+    policies::Seccomp policy;
+    policy.action = action;
+    SeccompPrograms programs;
+    const auto& precompiled = programs.get(policy);
+    const auto compiled = hardening::compile_seccomp(policy);
+    ASSERT_EQ(precompiled.size(), compiled.size());
+    for (size_t i = 0; i < compiled.size(); ++i) {
+      EXPECT_EQ(precompiled[i].code, compiled[i].code) << "instruction " << i;
+      EXPECT_EQ(precompiled[i].jt, compiled[i].jt) << "instruction " << i;
+      EXPECT_EQ(precompiled[i].jf, compiled[i].jf) << "instruction " << i;
+      EXPECT_EQ(precompiled[i].k, compiled[i].k) << "instruction " << i;
+    }
+  }
+}
+
 TEST(SeccompPrograms, UnknownSyscallIsASetupError) {
   policies::Seccomp bad;
   bad.deny = {"no_such_syscall_anywhere"};
