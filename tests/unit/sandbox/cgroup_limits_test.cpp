@@ -19,6 +19,12 @@ policies::Job job_with(const std::string& name, std::optional<uint32_t> cpu,
   return job;
 }
 
+policies::Tenant tenant_with(const std::string& name, std::optional<uint32_t> cpu) {
+  policies::Tenant tenant{name, {}, {}};
+  tenant.shares.cpu = cpu;
+  return tenant;
+}
+
 TEST(WeightsForShares, SeventyFiveTwentyFiveIsExactlyThreeToOneAroundTheDefault) {
   const auto w = weights_for_shares({75u, 25u});
   ASSERT_EQ(w.size(), 2u);
@@ -86,10 +92,7 @@ TEST(PlanRun, TenantsAreWeighedAgainstEachOtherAndJobsWithinTheirTenant) {
 TEST(PlanRun, TenantsRequestTheirFractionOfTheRunsChildren) {
   // Two tenants and a tenant-less job are the run's children: 60/30/10 of the machine.
   policies::Policy policy;
-  policies::Tenant ci{"ci", {}, {}}, batch{"batch", {}, {}};
-  ci.shares.cpu = 60;
-  batch.shares.cpu = 30;
-  policy.tenants = {ci, batch};
+  policy.tenants = {tenant_with("ci", 60), tenant_with("batch", 30)};
   policy.jobs = {job_with("a", 3, "ci"), job_with("b", 1, "ci"),
                  job_with("c", std::nullopt, "batch"), job_with("loose", 10)};
   const auto plan = plan_run(policy);
@@ -106,10 +109,7 @@ TEST(PlanRun, ASiblingWithoutAShareRequestsWhatItsWeightGives) {
   // The weights count a missing share as the mean of the given ones (60 here): requested follows
   // the same rule, so it is what the kernel is asked to enforce.
   policies::Policy policy;
-  policies::Tenant team{"team", {}, {}}, other{"other", {}, {}};
-  team.shares.cpu = 80;
-  other.shares.cpu = 40;
-  policy.tenants = {team, other};
+  policy.tenants = {tenant_with("team", 80), tenant_with("other", 40)};
   policy.jobs = {job_with("a", 1, "team"), job_with("b", 1, "other"),
                  job_with("free", std::nullopt)};
   const auto plan = plan_run(policy);
@@ -127,7 +127,7 @@ TEST(PlanRun, NoSharesLeavesTheWeightUnset) {
   EXPECT_FALSE(plan.jobs[0].limits.cpu_weight.has_value());
   EXPECT_FALSE(plan.jobs[0].cpu_share_requested.has_value());
   policies::Policy tenants;
-  tenants.tenants = {policies::Tenant{"t", {}, {}}};
+  tenants.tenants = {tenant_with("t", std::nullopt)};
   tenants.jobs = {job_with("j", std::nullopt, "t")};
   EXPECT_FALSE(plan_run(tenants).tenants[0].cpu_share_requested.has_value());
 }
