@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -48,7 +50,38 @@ std::vector<char*> pointers(const std::vector<std::string>& strings) {
   return result;
 }
 
+struct JobArguments {
+  const LaunchSpec* spec;
+  const std::vector<sock_filter>* seccomp;
+  int channel;
+  pid_t init;
+};
+
+int job_entry(void* arguments) {
+  const auto* job = static_cast<const JobArguments*>(arguments);
+  run_job(*job->spec, *job->seccomp, job->channel, job->init);
+}
+
+// Room for the job's setup before execve (C++ exceptions, libcap, the exec candidates); only the
+// pages it touches are ever allocated.
+constexpr size_t kJobStackSize = 1 << 20;
+
 }  // namespace
+
+pid_t spawn_job(const LaunchSpec& spec, const std::vector<sock_filter>& seccomp, int channel,
+                pid_t init) {
+  void* stack = mmap(nullptr, kJobStackSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -1;
+  JobArguments arguments{&spec, &seccomp, channel, init};
+  // Without CLONE_SIGHAND the job's signal dispositions stay its own (run_job resets them all).
+  const pid_t job = clone(job_entry, static_cast<char*>(stack) + kJobStackSize,
+                          CLONE_VM | CLONE_VFORK | SIGCHLD, &arguments);
+  const int saved = errno;
+  munmap(stack, kJobStackSize);  // the job has exec'd or exited: it no longer runs on it
+  errno = saved;
+  return job;
+}
 
 void run_job(const LaunchSpec& spec, const std::vector<sock_filter>& seccomp, int channel,
              pid_t init) noexcept {

@@ -142,9 +142,8 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
     const sigset_t signals = forwarded_signal_set({SIGCHLD});
     check(sigprocmask(SIG_BLOCK, &signals, nullptr), "sigprocmask");
     const pid_t self = getpid();
-    const pid_t job = fork();
-    if (job < 0) throw_errno("fork job");
-    if (job == 0) run_job(spec, seccomp, channel, self);
+    const pid_t job = spawn_job(spec, seccomp, channel, self);
+    if (job < 0) throw_errno("start job");
 
     for (int fd : {spec.stdio.in, spec.stdio.out, spec.stdio.err}) {
       if (fd >= 0) close(fd);
