@@ -184,7 +184,8 @@ class BridgedNetwork final : public RunNetwork {
     std::vector<ForwardRule> rules;
     for (const JobPlan& slot : plan_.jobs) {
       for (const policies::PortForward& port : slot.ports) {
-        rules.push_back(ForwardRule{slot.job, port.host_port, slot.address, port.job_port});
+        rules.push_back(ForwardRule{slot.job, port.host_port, slot.address, port.job_port,
+                                    port.protocol == "udp"});
       }
     }
     if (!rules.empty()) forwarder_ = PortForwarder::start(rules, forward_bind_address);
@@ -299,17 +300,6 @@ std::unique_ptr<RunNetwork> RunNetwork::create(const policies::Policy& policy,
                                                const std::string& run_id) {
   auto plan = plan_network(policy, run_id);
   if (!plan) return nullptr;
-  // The relay forwards TCP only: refuse UDP rather than run a job whose port goes nowhere.
-  for (const JobPlan& slot : plan->jobs) {
-    for (const policies::PortForward& port : slot.ports) {
-      if (port.protocol != "tcp") {
-        throw Error(exit_code::host_unsupported,
-                    "network: job '" + slot.job + "': network.ports: host port " +
-                        std::to_string(port.host_port) + "/" + port.protocol +
-                        ": only tcp ports can be forwarded");
-      }
-    }
-  }
   auto network = std::make_unique<BridgedNetwork>(std::move(*plan), current_owner(run_id));
   network->build();  // on failure `network` is destroyed here, removing what was made
   return network;

@@ -25,11 +25,14 @@ namespace {
 // Connections relayed at once. Each holds six descriptors (two sockets, two pipes); the relay
 // raises its descriptor limit to fit them, and resets connections beyond the table.
 constexpr size_t max_connections = 1024;
+// UDP clients served at once (one socket each); a new one replaces the least recently active.
+constexpr size_t max_udp_sessions = 256;
 constexpr int listen_backlog = 128;
 
 std::string port_text(const ForwardRule& rule, const std::string& bind_address) {
-  return "network.ports: host port " + std::to_string(rule.host_port) + "/tcp on " + bind_address +
-         " (forwarded to job '" + rule.job + "' port " + std::to_string(rule.job_port) + ")";
+  return "network.ports: host port " + std::to_string(rule.host_port) +
+         (rule.udp ? "/udp" : "/tcp") + " on " + bind_address + " (forwarded to job '" + rule.job +
+         "' port " + std::to_string(rule.job_port) + ")";
 }
 
 sockaddr_in ipv4(const std::string& address, uint16_t port, const std::string& what) {
@@ -45,18 +48,23 @@ sockaddr_in ipv4(const std::string& address, uint16_t port, const std::string& w
 UniqueFd listen_on(const ForwardRule& rule, const std::string& bind_address) {
   const std::string what = port_text(rule, bind_address);
   const sockaddr_in local = ipv4(bind_address, rule.host_port, what);
-  UniqueFd sock(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  UniqueFd sock(
+      socket(AF_INET, (rule.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!sock) throw_errno(what + ": socket");
   // Lets a new run take a port whose previous run's connections are still in TIME_WAIT; a port
-  // with a live listener stays refused (EADDRINUSE) all the same.
+  // with a live listener stays refused (EADDRINUSE) all the same. (UDP has no TIME_WAIT, and
+  // there SO_REUSEADDR would let two sockets share a port: not for UDP.)
   const int yes = 1;
-  check(setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes), what + ": setsockopt");
+  if (!rule.udp) {
+    check(setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes),
+          what + ": setsockopt");
+  }
   if (bind(sock.get(), reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
     const int err = errno;
     if (err == EADDRINUSE) throw Error(exit_code::resource_busy, what + " is already in use");
     throw_errno(what + ": bind", err);
   }
-  check(listen(sock.get(), listen_backlog), what + ": listen");
+  if (!rule.udp) check(listen(sock.get(), listen_backlog), what + ": listen");
   return sock;
 }
 
@@ -78,7 +86,8 @@ void become_relay(pid_t supervisor, const std::vector<RelayRule>& rules) {
   close_range(next, ~0U, 0);
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 16 + rules.size() + 6 * max_connections);
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max,
+                                      16 + rules.size() + 6 * max_connections + max_udp_sessions);
     setrlimit(RLIMIT_NOFILE, &files);
   }
 }
@@ -91,18 +100,20 @@ std::unique_ptr<PortForwarder> PortForwarder::start(const std::vector<ForwardRul
   std::vector<RelayRule> relay_rules;
   for (const ForwardRule& rule : rules) {
     listeners.push_back(listen_on(rule, bind_address));
-    relay_rules.push_back(RelayRule{listeners.back().get(), ipv4(rule.job_address, rule.job_port,
-                                                                 port_text(rule, bind_address))});
+    relay_rules.push_back(
+        RelayRule{listeners.back().get(),
+                  ipv4(rule.job_address, rule.job_port, port_text(rule, bind_address)), rule.udp});
   }
   std::sort(relay_rules.begin(), relay_rules.end(),
             [](const RelayRule& a, const RelayRule& b) { return a.listener < b.listener; });
-  std::vector<RelayConnection> table(max_connections);
+  RelayTables tables{std::vector<RelayConnection>(max_connections),
+                     std::vector<UdpSession>(max_udp_sessions)};
   const pid_t supervisor = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw_errno("network.ports: fork the port relay");
   if (pid == 0) {
     become_relay(supervisor, relay_rules);
-    run_relay(relay_rules, table);
+    run_relay(relay_rules, tables);
   }
   // The listeners are the relay's now; ours close when `listeners` goes.
   return std::unique_ptr<PortForwarder>(new PortForwarder(pid));

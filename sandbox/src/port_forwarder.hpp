@@ -1,6 +1,7 @@
 // Host port forwarding for bridged jobs (network.ports): a small relay process accepts TCP
-// connections on host ports and joins each to its job's address and port through the run's
-// bridge, so forwarded traffic is shaped and counted like any other traffic of the job.
+// connections (and UDP datagrams) on host ports and passes them on to its job's address and port
+// through the run's bridge, so forwarded traffic is shaped and counted like any other traffic of
+// the job.
 #pragma once
 
 #include <netinet/in.h>
@@ -18,12 +19,14 @@ struct ForwardRule {
   uint16_t host_port = 0;   // listened on at the bind address
   std::string job_address;  // "10.203.0.2"
   uint16_t job_port = 0;
+  bool udp = false;  // else TCP
 };
 
 // What the relay process works with; built before fork, only read after it.
 struct RelayRule {
-  int listener = -1;
+  int listener = -1;  // a listening TCP socket, or the bound UDP socket
   sockaddr_in target{};
+  bool udp = false;
 };
 
 // One connection being relayed; a fixed table of them is allocated before the fork, so that the
@@ -42,9 +45,37 @@ struct RelayConnection {
   RelayDirection up, down;  // up: client to job; down: job to client
 };
 
+// One UDP client of a forwarded port: datagrams from `client` go to the job from `upstream`, a
+// socket connected to the job's port, and what the job answers there goes back to `client`.
+struct UdpSession {
+  bool used = false;
+  uint32_t generation = 0;
+  size_t rule = 0;  // index into the rules
+  sockaddr_in client{};
+  int upstream = -1;
+  int64_t last_active_ms = 0;  // CLOCK_MONOTONIC
+};
+
+struct RelayTables {
+  std::vector<RelayConnection> tcp;
+  std::vector<UdpSession> udp;
+};
+
 // The relay loop (port_relay.cpp), run in the forked process; never returns.
-[[noreturn]] void run_relay(const std::vector<RelayRule>& rules,
-                            std::vector<RelayConnection>& table);
+[[noreturn]] void run_relay(const std::vector<RelayRule>& rules, RelayTables& tables);
+
+// UDP in the relay (port_relay_udp.cpp). `tag` is how the relay's epoll data names the session.
+// Every datagram waiting on rule `rule_index`'s socket goes to the job, from the client's session
+// (made on its first datagram; the least recently active one is replaced when all are taken).
+void udp_from_clients(const std::vector<RelayRule>& rules, size_t rule_index,
+                      std::vector<UdpSession>& sessions, int epoll,
+                      uint64_t (*tag)(uint64_t index, uint32_t generation));
+// Every datagram the job sent to `session` goes back to its client.
+void udp_from_job(const std::vector<RelayRule>& rules, UdpSession& session);
+// Closes sessions without a datagram either way for udp_idle_ms; returns when to call it again
+// (milliseconds, for epoll_wait), -1 when no session is open.
+int udp_expire(std::vector<UdpSession>& sessions);
+inline constexpr int64_t udp_idle_ms = 60'000;
 
 // The host side of a run's port forwards. `start` binds every listening socket in the calling
 // process (so a port in use is a clear error before any job exists) and forks the relay, which

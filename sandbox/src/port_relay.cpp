@@ -3,7 +3,7 @@
 // splice() through a pipe per direction (no copy to user space). Half-close is passed on: when one
 // side stops sending, the other side's socket is shut down for writing once everything before
 // that was delivered, and the connection ends when both directions have. An error on either
-// socket resets both.
+// socket resets both. UDP forwards are in port_relay_udp.cpp.
 //
 // It runs after fork() in a process that may have had other threads, so it calls nothing that
 // allocates or locks: system calls only, on the table allocated before the fork.
@@ -25,9 +25,12 @@ constexpr size_t pipe_capacity = 64 * 1024;  // Linux's default pipe size
 constexpr int max_events = 64;
 
 // epoll data: which slot, which side, and the slot's generation when the event was registered.
-enum Side : uint64_t { client_side = 0, upstream_side = 1, listener_side = 2 };
+enum Side : uint64_t { client_side = 0, upstream_side = 1, listener_side = 2, udp_side = 3 };
 uint64_t tag(uint64_t index, Side side, uint32_t generation) {
   return (uint64_t{generation} << 32) | (index << 2) | side;
+}
+uint64_t udp_tag(uint64_t index, uint32_t generation) {
+  return tag(index, udp_side, generation);
 }
 
 void close_fd(int& fd) {
@@ -111,8 +114,8 @@ bool open_direction(RelayDirection& direction, int from, int to) {
 
 class Relay {
  public:
-  Relay(const std::vector<RelayRule>& rules, std::vector<RelayConnection>& table)
-      : rules_(rules), table_(table) {}
+  Relay(const std::vector<RelayRule>& rules, RelayTables& tables)
+      : rules_(rules), table_(tables.tcp), sessions_(tables.udp) {}
 
   [[noreturn]] void run() {
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
@@ -125,7 +128,7 @@ class Relay {
     }
     epoll_event events[max_events];
     for (;;) {
-      const int count = epoll_wait(epoll_, events, max_events, -1);
+      const int count = epoll_wait(epoll_, events, max_events, udp_expire(sessions_));
       if (count < 0 && errno != EINTR) _exit(1);
       for (int i = 0; i < count; ++i) dispatch(events[i].data.u64);
     }
@@ -135,7 +138,17 @@ class Relay {
   void dispatch(uint64_t data) {
     const auto side = static_cast<Side>(data & 3);
     const size_t index = (data & 0xFFFF'FFFFu) >> 2;
+    if (side == listener_side && rules_[index].udp) {
+      return udp_from_clients(rules_, index, sessions_, epoll_, udp_tag);
+    }
     if (side == listener_side) return accept_all(rules_[index]);
+    if (side == udp_side) {
+      UdpSession& session = sessions_[index];
+      if (session.used && session.generation == static_cast<uint32_t>(data >> 32)) {
+        udp_from_job(rules_, session);
+      }
+      return;
+    }
     RelayConnection& connection = table_[index];
     // A connection that ended earlier in this batch, or a new one in its slot: not for us.
     if (!connection.used || connection.generation != static_cast<uint32_t>(data >> 32)) return;
@@ -208,13 +221,14 @@ class Relay {
 
   const std::vector<RelayRule>& rules_;
   std::vector<RelayConnection>& table_;
+  std::vector<UdpSession>& sessions_;
   int epoll_ = -1;
 };
 
 }  // namespace
 
-void run_relay(const std::vector<RelayRule>& rules, std::vector<RelayConnection>& table) {
-  Relay(rules, table).run();
+void run_relay(const std::vector<RelayRule>& rules, RelayTables& tables) {
+  Relay(rules, tables).run();
 }
 
 }  // namespace sandbox::net

@@ -1,7 +1,8 @@
 // Port forwards (network.ports) against the real kernel, inside a network namespace each test
 // makes: a host port on 127.0.0.1 reaches a server in a bridged job, bytes arrive intact both
-// ways with half-close passed on, two forwards reach two jobs, and a port in use, a UDP port or a
-// job that does not listen fail cleanly. The relay process goes away with the run.
+// ways with half-close passed on, shaped as the job's, many clients at once, two forwards reach
+// two jobs, UDP datagrams and their answers, and a port in use or a job that does not listen
+// fail cleanly. The relay process goes away with the run.
 #include <dirent.h>
 #include <sys/socket.h>
 
@@ -339,16 +340,84 @@ TEST_F(PortForwardTest, PortInUseFailsCreateNamingThePortWithNothingLeft) {
   EXPECT_EQ(tcp_connect("127.0.0.1", 18085), ECONNREFUSED) << "the other port was left bound";
 }
 
-TEST_F(PortForwardTest, UdpPortIsRefusedNotIgnored) {
-  auto job = bridged_job("dns");
-  job.settings.network.ports = {policies::PortForward{18053, 53, "udp"}};
+// A UDP socket bound to address:port (0: any port), with a receive timeout so that a lost
+// datagram fails the test instead of hanging it.
+Fd udp_bound(const std::string& address, uint16_t port) {
+  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_port = htons(port);
+  inet_pton(AF_INET, address.c_str(), &local.sin_addr);
+  if (bind(sock.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+    throw std::runtime_error("cannot bind udp " + address + ": " + std::strerror(errno));
+  }
+  const timeval limit{5, 0};
+  setsockopt(sock.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  return sock;
+}
+
+policies::Job udp_forwarded_job(const std::string& name, uint16_t host_port) {
+  policies::Job job = bridged_job(name);
+  job.settings.network.ports = {policies::PortForward{host_port, job_port, "udp"}};
+  return job;
+}
+
+TEST_F(PortForwardTest, UdpDatagramsReachTheJobAndItsAnswersTheirOwnClient) {
+  constexpr int rounds = 20;
+  const auto policy = policy_of({udp_forwarded_job("dns", 18053)});
+  auto network = RunNetwork::create(policy, "run-udp");
+  ASSERT_NE(network, nullptr);
+  Pipe ready;
+  JobProcess job(policy.jobs[0].settings.network, [&] {
+    // Answers each datagram to whoever sent it (the relay), with "re:" before it.
+    const Fd sock = udp_bound("0.0.0.0", job_port);
+    if (::write(ready.write.get(), "l", 1) != 1) return 20;
+    for (int i = 0; i < 2 * rounds; ++i) {
+      char buffer[64];
+      sockaddr_in from{};
+      socklen_t size = sizeof from;
+      const ssize_t got =
+          recvfrom(sock.get(), buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &size);
+      if (got <= 0) return 21;
+      const std::string answer = "re:" + std::string(buffer, static_cast<size_t>(got));
+      sendto(sock.get(), answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), size);
+    }
+    return 0;
+  });
+  job.release(network->attach(policy.jobs[0], job.pid()));
+  ASSERT_TRUE(wait_ready(ready));
+
+  // Two clients in turns: each must get the answers to its own datagrams, none of the other's.
+  const Fd first = udp_bound("127.0.0.1", 0), second = udp_bound("127.0.0.1", 0);
+  sockaddr_in forward{};
+  forward.sin_family = AF_INET;
+  forward.sin_port = htons(18053);
+  inet_pton(AF_INET, "127.0.0.1", &forward.sin_addr);
+  for (int i = 0; i < rounds; ++i) {
+    for (const auto& [sock, name] : {std::pair{first.get(), 'a'}, {second.get(), 'b'}}) {
+      const std::string datagram = name + std::to_string(i);
+      ASSERT_EQ(sendto(sock, datagram.data(), datagram.size(), 0,
+                       reinterpret_cast<sockaddr*>(&forward), sizeof forward),
+                static_cast<ssize_t>(datagram.size()));
+      char buffer[64];
+      const ssize_t got = recv(sock, buffer, sizeof buffer, 0);
+      ASSERT_GT(got, 0) << "no answer to " << datagram << ": " << std::strerror(errno);
+      EXPECT_EQ(std::string(buffer, static_cast<size_t>(got)), "re:" + datagram);
+    }
+  }
+  EXPECT_EQ(job.wait(), 0);
+  EXPECT_GT(network->traffic("dns").rx_bytes, 0u);  // through the bridge, counted as the job's
+}
+
+TEST_F(PortForwardTest, UdpPortInUseFailsCreateNamingIt) {
+  const Fd taken = udp_bound("127.0.0.1", 18054);
   const auto before = link_names();
   try {
-    RunNetwork::create(policy_of({job}), "run-udp");
-    ADD_FAILURE() << "a udp port was accepted but nothing forwards it";
+    RunNetwork::create(policy_of({udp_forwarded_job("dns", 18054)}), "run-udp-taken");
+    ADD_FAILURE() << "create() accepted a udp port in use";
   } catch (const sandbox::Error& error) {
-    EXPECT_EQ(error.code, sandbox::exit_code::host_unsupported);
-    EXPECT_NE(std::string(error.what()).find("18053/udp"), std::string::npos) << error.what();
+    EXPECT_EQ(error.code, sandbox::exit_code::resource_busy);
+    EXPECT_NE(std::string(error.what()).find("18054/udp"), std::string::npos) << error.what();
   }
   EXPECT_EQ(link_names(), before);
 }
