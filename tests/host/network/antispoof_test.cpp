@@ -15,23 +15,10 @@ namespace nl = sandbox::netlink;
 constexpr uint16_t port = 7788;
 constexpr int datagrams = 50;
 
-// A UDP socket on address:port, nonblocking.
-Fd udp_socket(const std::string& address, uint16_t local_port) {
-  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_port = htons(local_port);
-  inet_pton(AF_INET, address.c_str(), &local.sin_addr);
-  if (bind(sock.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-    throw std::runtime_error("cannot bind udp " + address + ": " + std::strerror(errno));
-  }
-  return sock;
-}
-
 // Sends `count` datagrams saying `what` from `from` to the gateway; false when one fails.
 bool send_from(const std::string& from, const std::string& gateway, const std::string& what,
                int count) {
-  const Fd sock = udp_socket(from, 0);
+  const Fd sock = udp_bound(from, 0);
   sockaddr_in peer{};
   peer.sin_family = AF_INET;
   peer.sin_port = htons(port);
@@ -50,7 +37,7 @@ bool send_from(const std::string& from, const std::string& gateway, const std::s
 std::map<std::string, int> received(int sock) {
   std::map<std::string, int> counts;
   char buffer[64];
-  for (ssize_t got; (got = recv(sock, buffer, sizeof buffer, 0)) > 0;) {
+  for (ssize_t got; (got = recv(sock, buffer, sizeof buffer, MSG_DONTWAIT)) > 0;) {
     ++counts[std::string(buffer, static_cast<size_t>(got))];
   }
   return counts;
@@ -86,7 +73,7 @@ class AntiSpoofTest : public NetnsTest {
 TEST_F(AntiSpoofTest, ForgedSourceAddressIsDroppedAndChargedToNobody) {
   const std::string own = plan().jobs[0].address, victim = plan().jobs[1].address;
   const std::string gateway = plan().gateway;
-  const Fd listener = udp_socket(gateway, port);
+  const Fd listener = udp_bound(gateway, port);
   const int code = run_job([&] {
     // Its own address first (this also resolves the gateway, so no ARP is needed after).
     if (!send_from(own, gateway, "own", datagrams)) return 10;

@@ -286,6 +286,22 @@ inline Fd tcp_listen(const std::string& address, uint16_t port) {
   return sock;
 }
 
+// A UDP socket bound to address:port (0: any port), with a receive timeout so that a lost
+// datagram fails the test instead of hanging it.
+inline Fd udp_bound(const std::string& address, uint16_t port) {
+  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_port = htons(port);
+  inet_pton(AF_INET, address.c_str(), &local.sin_addr);
+  if (bind(sock.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+    throw std::runtime_error("cannot bind udp " + address + ": " + std::strerror(errno));
+  }
+  const timeval limit{5, 0};
+  setsockopt(sock.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  return sock;
+}
+
 // Policies made in code: jobs of one run on one bridged link.
 inline policies::Job job_with(const std::string& name, policies::Network::Mode mode,
                               std::optional<uint32_t> net_share = std::nullopt) {

@@ -33,26 +33,23 @@ std::vector<pid_t> child_pids(pid_t of = getpid()) {
   return pids;
 }
 
-// Writes all of `size` bytes; false on any error.
-bool write_all(int fd, const char* data, size_t size) {
+// Moves all of `size` bytes with `io` (read or write), as many calls as it takes; false when the
+// stream ends or fails first.
+template <typename Io, typename Byte>
+bool all_of(Io io, int fd, Byte* data, size_t size) {
   while (size > 0) {
-    const ssize_t written = ::write(fd, data, size);
-    if (written <= 0) return false;
-    data += written;
-    size -= static_cast<size_t>(written);
+    const ssize_t done = io(fd, data, size);
+    if (done <= 0) return false;
+    data += done;
+    size -= static_cast<size_t>(done);
   }
   return true;
 }
-
-// Reads exactly `size` bytes; false when the stream ends or fails first.
+bool write_all(int fd, const char* data, size_t size) {
+  return all_of(::write, fd, data, size);
+}
 bool read_exact(int fd, char* data, size_t size) {
-  while (size > 0) {
-    const ssize_t got = ::read(fd, data, size);
-    if (got <= 0) return false;
-    data += got;
-    size -= static_cast<size_t>(got);
-  }
-  return true;
+  return all_of(::read, fd, data, size);
 }
 
 // A reproducible byte stream and a digest of what was read, so both ends can check each other.
@@ -338,22 +335,6 @@ TEST_F(PortForwardTest, PortInUseFailsCreateNamingThePortWithNothingLeft) {
   EXPECT_EQ(link_names(), before);
   EXPECT_EQ(child_pids(), children) << "a relay process was left";
   EXPECT_EQ(tcp_connect("127.0.0.1", 18085), ECONNREFUSED) << "the other port was left bound";
-}
-
-// A UDP socket bound to address:port (0: any port), with a receive timeout so that a lost
-// datagram fails the test instead of hanging it.
-Fd udp_bound(const std::string& address, uint16_t port) {
-  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_port = htons(port);
-  inet_pton(AF_INET, address.c_str(), &local.sin_addr);
-  if (bind(sock.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
-    throw std::runtime_error("cannot bind udp " + address + ": " + std::strerror(errno));
-  }
-  const timeval limit{5, 0};
-  setsockopt(sock.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-  return sock;
 }
 
 policies::Job udp_forwarded_job(const std::string& name, uint16_t host_port) {
