@@ -238,9 +238,12 @@ TEST_F(Shares, TenantsSplitTwoCoresWithTwoJobsEach) {
           {{"ci-1", 1, "ci"}, {"ci-2", 1, "ci"}, {"batch-1", 1, "batch"}, {"batch-2", 1, "batch"}},
           "0-1", 8, {{"ci", 75}, {"batch", 25}}),
       4);
-  // Within each tenant the two jobs are equal; across tenants CPU time divides 75/25 while all
-  // four jobs run.
-  for (const char* job : {"ci-1", "ci-2", "batch-1", "batch-2"}) expect_share(report, job, 0.5);
+  // Across tenants CPU time divides 75/25 while all four jobs run. Within a tenant the two jobs
+  // are equal but each on its own core, where every move of a job between the cores falls on
+  // one of them: up to 2.5 points off 0.5 were seen on the host and in the VM, so 5 are allowed.
+  for (const char* job : {"ci-1", "ci-2", "batch-1", "batch-2"}) {
+    expect_share(job_in(report, job), 0.5, 0.05);
+  }
   expect_tenant_share(report, "ci", 0.75);
   expect_tenant_share(report, "batch", 0.25);
 }
