@@ -69,8 +69,10 @@ UniqueFd listen_on(const ForwardRule& rule, const std::string& bind_address) {
 }
 
 // In the relay, before anything else: die with the supervisor, and keep no descriptor of it but
-// the listeners (its netlink socket, cgroup directories, terminal). System calls only.
-void become_relay(pid_t supervisor, const std::vector<RelayRule>& rules) {
+// the listeners (its netlink socket, cgroup directories, terminal). Then fit the connection
+// table to the descriptors it may open, so that a full table resets new clients instead of
+// accept() failing with EMFILE again and again. System calls only.
+void become_relay(pid_t supervisor, const std::vector<RelayRule>& rules, RelayTables& tables) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) _exit(1);
   prctl(PR_SET_NAME, "sandbox-ports");
   signal(SIGPIPE, SIG_IGN);
@@ -84,12 +86,20 @@ void become_relay(pid_t supervisor, const std::vector<RelayRule>& rules) {
     next = fd + 1;
   }
   close_range(next, ~0U, 0);
+  const bool any_udp =
+      std::any_of(rules.begin(), rules.end(), [](const RelayRule& rule) { return rule.udp; });
+  if (!any_udp) tables.udp.clear();
+  const rlim_t reserved = 16 + next + tables.udp.size();  // epoll, listeners, UDP sessions
   rlimit files{};
-  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = std::min<rlim_t>(files.rlim_max,
-                                      16 + rules.size() + 6 * max_connections + max_udp_sessions);
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) _exit(1);
+  if (files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, reserved + 6 * tables.tcp.size());
     setrlimit(RLIMIT_NOFILE, &files);
+    getrlimit(RLIMIT_NOFILE, &files);
   }
+  const rlim_t fit = files.rlim_cur > reserved ? (files.rlim_cur - reserved) / 6 : 0;
+  // Shrinking a vector frees nothing and allocates nothing.
+  if (fit < tables.tcp.size()) tables.tcp.resize(fit);
 }
 
 }  // namespace
@@ -112,7 +122,7 @@ std::unique_ptr<PortForwarder> PortForwarder::start(const std::vector<ForwardRul
   const pid_t pid = fork();
   if (pid < 0) throw_errno("network.ports: fork the port relay");
   if (pid == 0) {
-    become_relay(supervisor, relay_rules);
+    become_relay(supervisor, relay_rules, tables);
     run_relay(relay_rules, tables);
   }
   // The listeners are the relay's now; ours close when `listeners` goes.

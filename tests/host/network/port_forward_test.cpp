@@ -4,6 +4,7 @@
 // two jobs, UDP datagrams and their answers, and a port in use or a job that does not listen
 // fail cleanly. The relay process goes away with the run.
 #include <dirent.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "network_fixture.hpp"
@@ -268,6 +269,58 @@ TEST_F(PortForwardTest, ManyConnectionsAtOnceEachGetTheirOwnBytes) {
     EXPECT_EQ(results[i], 0) << "client " << i << (results[i] < 0 ? ": no reply" : ": wrong bytes");
   }
   EXPECT_EQ(job.wait(), 0);
+}
+
+TEST_F(PortForwardTest, FullRelayResetsNewClientsAndServesTheRest) {
+  // With few descriptors the relay can serve only a few clients: the others are reset at once,
+  // not left hanging, and its room is reused when the served ones go.
+  // A hard limit cannot be raised again without CAP_SYS_RESOURCE, so the run lives in a child
+  // whose limit is lowered for good; the relay inherits it. Exit codes say what failed.
+  constexpr int clients = 12;
+  Child run([] {
+    const rlimit few{64, 64};  // a table of a few connections (6 descriptors each)
+    if (setrlimit(RLIMIT_NOFILE, &few) != 0) return 1;
+    const auto policy = policy_of({forwarded_job("small", 18089)});
+    auto network = RunNetwork::create(policy, "run-full");
+    Pipe ready;
+    JobProcess job(policy.jobs[0].settings.network, [&] {
+      const Fd listener = tcp_listen("0.0.0.0", job_port);
+      if (::write(ready.write.get(), "l", 1) != 1) return 20;
+      // Answers each connection with one byte and keeps it open until the client closes it.
+      for (;;) {
+        const int connection = accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
+        if (connection < 0) return 21;
+        std::thread([connection] {
+          const Fd owned(connection);
+          if (write_all(connection, "!", 1)) read_digest(connection);
+        }).detach();
+      }
+    });
+    job.release(network->attach(policy.jobs[0], job.pid()));
+    if (!wait_ready(ready)) return 2;
+    const auto answered = [](const Fd& client) {
+      char byte = 0;
+      return client.get() >= 0 && ::read(client.get(), &byte, 1) == 1 && byte == '!';
+    };
+    std::vector<Fd> open;
+    int served = 0, reset = 0;
+    for (int i = 0; i < clients; ++i) {
+      open.push_back(connect_to("127.0.0.1", 18089));
+      if (answered(open.back())) {
+        ++served;
+      } else if (errno == ECONNRESET) {
+        ++reset;
+      }
+    }
+    if (served == 0) return 3;
+    if (reset == 0) return 4;  // more connections than its descriptors allow were all served
+    if (served + reset != clients) return 5;  // one got neither an answer nor a reset
+    open.clear();                             // frees the table
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return answered(connect_to("127.0.0.1", 18089)) ? 0 : 6;  // its room is reused
+  });
+  EXPECT_EQ(run.wait(), 0) << "1 setrlimit, 2 job not ready, 3 none served, 4 none reset, "
+                              "5 neither answered nor reset, 6 room not reused";
 }
 
 TEST_F(PortForwardTest, TwoForwardsReachTwoJobs) {

@@ -86,8 +86,9 @@ class SandboxRunTest : public NetnsTest {
 double received_mbps(const fs::path& path) {
   std::ifstream in(path);
   const json report = json::parse(in, nullptr, false);
-  if (report.is_discarded() || !report.contains("end")) return -1;
-  return report["end"]["sum_received"]["bits_per_second"].get<double>() / 1e6;
+  if (report.is_discarded()) return -1;
+  // A failed client's report has an empty "end": read the value only where it is.
+  return report.value("/end/sum_received/bits_per_second"_json_pointer, -1e6) / 1e6;
 }
 
 TEST_F(SandboxRunTest, BridgedPolicySharesTheLink75To25) {
@@ -169,15 +170,8 @@ jobs:
       return exec_program({"iperf3", "-c", "127.0.0.1", "-p", "18090", "-t", "2", "-J"},
                           client_report);
     });
-    if (client.wait(std::chrono::seconds(20)) == 0) {
-      std::ifstream in(client_report);
-      const json result = json::parse(in, nullptr, false);
-      if (!result.is_discarded() && result.contains("end")) {
-        mbps = result["end"]["sum_received"]["bits_per_second"].get<double>() / 1e6;
-      }
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
+    if (client.wait(std::chrono::seconds(20)) == 0) mbps = received_mbps(client_report);
+    if (mbps <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_GT(mbps, 0) << "iperf3 never got through the forwarded port";
   std::printf("  through the forwarded port: %.0f Mbit/s\n", mbps);
