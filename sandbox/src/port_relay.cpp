@@ -172,7 +172,9 @@ class Relay {
       int client = accept4(rule.listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (client < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;  // EAGAIN: all taken; EMFILE and the like: the client waits in the backlog
+        // EAGAIN: all taken. EMFILE and the like: the client waits in the backlog (the table
+        // is fitted to the descriptor limit, so this takes another process's descriptors).
+        return;
       }
       RelayConnection* slot = free_slot();
       if (slot == nullptr) {
