@@ -70,6 +70,14 @@ constexpr size_t kJobStackSize = 1 << 20;
 
 pid_t spawn_job(const LaunchSpec& spec, const std::vector<sock_filter>& seccomp, int channel,
                 pid_t init) {
+  // A child that shares our memory cannot enter the time namespace pid 1 unshared for it: the
+  // vDSO's clock data belongs to the mm, and older kernels (Debian 12's 6.1) refuse CLONE_VM then
+  // with EINVAL (the cgroup v2 VM suite caught it). Such a job is forked.
+  if (spec.has(policies::Namespace::time)) {
+    const pid_t job = fork();
+    if (job == 0) run_job(spec, seccomp, channel, init);
+    return job;
+  }
   void* stack = mmap(nullptr, kJobStackSize, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -1;
