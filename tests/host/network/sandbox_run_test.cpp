@@ -207,21 +207,33 @@ jobs:
     command: [sleep, "60"]
     network: {ports: [{host: 18093, job: 80}]}
 )");
+  // A SIGKILLed run's job dies with it (parent-death signal) but its cgroups stay until
+  // collected: collect them however this test ends, after `sandbox` below is killed and reaped.
+  struct CollectStaleCgroups {
+    ~CollectStaleCgroups() {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      cgroup::collect_stale(cgroup::detect());
+    }
+  } collect_at_exit;
   auto sandbox = start_sandbox(policy);
   ASSERT_TRUE(wait_for_listener(18093)) << "the forwarded port does not listen";
-  const pid_t relay = relay_of(sandbox->pid());
+  // The ports are bound before the relay is forked: it may not be there yet when they listen
+  // (seen under an emulated CPU).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  pid_t relay = relay_of(sandbox->pid());
+  while (relay <= 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    relay = relay_of(sandbox->pid());
+  }
   ASSERT_GT(relay, 0) << "no sandbox-ports child of the sandbox";
   kill(sandbox->pid(), SIGKILL);
   sandbox->wait();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (alive(relay) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_FALSE(alive(relay)) << "the relay outlived its SIGKILLed sandbox";
   EXPECT_EQ(tcp_connect("127.0.0.1", 18093), ECONNREFUSED) << "the port outlived the sandbox";
-  // Its job dies with it (parent-death signal); its cgroups stay until collected: do that now.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  cgroup::collect_stale(cgroup::detect());
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 // The report's network fields for bridged jobs: bytes moved, and the requested and achieved
 // shares of the link (the shaping itself is the network suite's subject).
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -13,7 +16,8 @@
 namespace sandbox::test {
 namespace {
 
-// An iperf3 server on the host, for one client, killed with the test.
+// An iperf3 server on the host side of the run's bridge (in the test's network namespace), for one
+// client, killed with the test.
 class IperfServer {
  public:
   explicit IperfServer(int port) {
@@ -38,7 +42,29 @@ class IperfServer {
   pid_t pid_ = -1;
 };
 
-using NetworkReport = RuntimeTest;
+// Runs each test in a network namespace of its own, so the run's bridge, the iperf3 servers and
+// all traffic stay there and never touch the machine's interfaces; returns to ours afterwards.
+class NetworkReport : public RuntimeTest {
+ protected:
+  void SetUp() override {
+    RuntimeTest::SetUp();
+    if (IsSkipped()) return;
+    original_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(original_, 0) << "cannot open our network namespace: " << std::strerror(errno);
+    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << "unshare(CLONE_NEWNET): " << std::strerror(errno);
+    entered_ = true;
+  }
+  void TearDown() override {
+    if (entered_) {
+      EXPECT_EQ(setns(original_, CLONE_NEWNET), 0) << "cannot return to our namespace";
+    }
+    if (original_ >= 0) close(original_);
+  }
+
+ private:
+  int original_ = -1;
+  bool entered_ = false;
+};
 
 TEST_F(NetworkReport, BridgedJobsReportTrafficAndShares) {
   if (access("/usr/bin/iperf3", X_OK) != 0) GTEST_SKIP() << "iperf3 missing: scripts/install-deps";
