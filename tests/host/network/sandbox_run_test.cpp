@@ -97,10 +97,10 @@ TEST_F(SandboxRunTest, BridgedPolicySharesTheLink75To25) {
   network: {mode: bridged, link: {rate: 100mbit}}
 jobs:
   - name: heavy
-    command: [sh, -c, "iperf3 -c 10.203.0.1 -p 5201 -t 6 -O 1 -J > /out/heavy.json"]
+    command: [sh, -c, "iperf3 -c 10.203.0.1 -p 5201 -t 10 -O 1 -J > /out/heavy.json"]
     shares: {net: 75}
   - name: light
-    command: [sh, -c, "iperf3 -c 10.203.0.1 -p 5202 -t 6 -O 1 -J > /out/light.json"]
+    command: [sh, -c, "iperf3 -c 10.203.0.1 -p 5202 -t 10 -O 1 -J > /out/light.json"]
     shares: {net: 25}
 )");
   const auto before = link_names();
