@@ -63,6 +63,10 @@ FilterContext build_filter(const FilterPlan& plan) {
         "setting the action for foreign architectures");
   // Should the job already have threads, they get the filter too.
   check(seccomp_attr_set(context.get(), SCMP_FLTATR_CTL_TSYNC, 1), "enabling thread sync");
+  // A binary tree of syscall numbers instead of a linear list: every syscall the job makes walks
+  // O(log n) comparisons, and loading is cheaper too, because the kernel evaluates the filter for
+  // every syscall number of every ABI to precompute its "always allowed" bitmap.
+  check(seccomp_attr_set(context.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2), "optimising the filter");
 
   for (const SyscallRule& rule : plan.rules) {
     add_rule(context.get(), rule, action_of(rule, plan.action));
