@@ -115,11 +115,36 @@ Fd connect_to(const std::string& address, uint16_t port) {
   peer.sin_family = AF_INET;
   peer.sin_port = htons(port);
   inet_pton(AF_INET, address.c_str(), &peer.sin_addr);
-  if (connect(sock.get(), reinterpret_cast<sockaddr*>(&peer), sizeof peer) != 0) sock.reset();
+  if (connect(sock.get(), reinterpret_cast<sockaddr*>(&peer), sizeof peer) != 0) {
+    const int error = errno;  // for the caller, past close()
+    sock.reset();
+    errno = error;
+    return sock;
+  }
   const timeval limit{20, 0};  // a stalled relay fails the test instead of hanging it
   setsockopt(sock.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   setsockopt(sock.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
   return sock;
+}
+
+// What a client of a forward saw first: "answered" (the byte `answer`), "reset", "EOF",
+// "timeout", another error, or why it could not connect. A test that fails says which.
+// A reset can come before connect() returns: the relay accepts and resets at once, and when its
+// RST is processed while the client's connect() is still waking up from the handshake (a slow or
+// emulated CPU), Linux reports it from connect() itself (__inet_stream_connect finds the socket
+// closed with ECONNRESET). That is the same reset; any other connect error is not.
+std::string first_reply(uint16_t port, char answer, Fd& client) {
+  client = connect_to("127.0.0.1", port);
+  if (client.get() < 0 && errno == ECONNRESET) return "reset";
+  if (client.get() < 0) return std::string("connect: ") + std::strerror(errno);
+  char byte = 0;
+  errno = 0;
+  const ssize_t got = ::read(client.get(), &byte, 1);
+  if (got == 1) return byte == answer ? "answered" : std::string("wrong byte ") + byte;
+  if (got == 0) return "EOF";
+  if (errno == ECONNRESET) return "reset";
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return "timeout";
+  return std::strerror(errno);
 }
 
 // A job body: listens on job_port, says so on `ready`, then serves one connection with `serve`.
@@ -275,9 +300,12 @@ TEST_F(PortForwardTest, FullRelayResetsNewClientsAndServesTheRest) {
   // With few descriptors the relay can serve only a few clients: the others are reset at once,
   // not left hanging, and its room is reused when the served ones go.
   // A hard limit cannot be raised again without CAP_SYS_RESOURCE, so the run lives in a child
-  // whose limit is lowered for good; the relay inherits it. Exit codes say what failed.
+  // whose limit is lowered for good; the relay inherits it. The child writes what each client
+  // saw to `seen`, so that a failure says which client saw what.
   constexpr int clients = 12;
-  Child run([] {
+  Pipe seen;
+  Child run([&seen] {
+    seen.read.reset();
     const rlimit few{64, 64};  // a table of a few connections (6 descriptors each)
     if (setrlimit(RLIMIT_NOFILE, &few) != 0) return 1;
     const auto policy = policy_of({forwarded_job("small", 18089)});
@@ -298,29 +326,47 @@ TEST_F(PortForwardTest, FullRelayResetsNewClientsAndServesTheRest) {
     });
     job.release(network->attach(policy.jobs[0], job.pid()));
     if (!wait_ready(ready)) return 2;
-    const auto answered = [](const Fd& client) {
-      char byte = 0;
-      return client.get() >= 0 && ::read(client.get(), &byte, 1) == 1 && byte == '!';
-    };
-    std::vector<Fd> open;
+    std::vector<Fd> open(clients);
+    std::string log;
     int served = 0, reset = 0;
     for (int i = 0; i < clients; ++i) {
-      open.push_back(connect_to("127.0.0.1", 18089));
-      if (answered(open.back())) {
-        ++served;
-      } else if (errno == ECONNRESET) {
-        ++reset;
-      }
+      const auto start = std::chrono::steady_clock::now();
+      const std::string reply = first_reply(18089, '!', open[i]);
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - start)
+                          .count();
+      log += "client " + std::to_string(i) + ": " + reply + " (" + std::to_string(ms) + " ms)\n";
+      served += reply == "answered";
+      reset += reply == "reset";
     }
-    if (served == 0) return 3;
-    if (reset == 0) return 4;  // more connections than its descriptors allow were all served
-    if (served + reset != clients) return 5;  // one got neither an answer nor a reset
-    open.clear();                             // frees the table
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    return answered(connect_to("127.0.0.1", 18089)) ? 0 : 6;  // its room is reused
+    int code = 0;
+    if (served == 0) {
+      code = 3;
+    } else if (reset == 0) {
+      code = 4;  // more connections than its descriptors allow were all served
+    } else if (served + reset != clients) {
+      code = 5;  // one got neither an answer nor a reset
+    } else {
+      open.clear();  // frees the table
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      Fd again;
+      const std::string reply = first_reply(18089, '!', again);
+      log += "after the others closed: " + reply + "\n";
+      if (reply != "answered") code = 6;  // its room is reused
+    }
+    write_all(seen.write.get(), log.data(), log.size());
+    return code;
   });
-  EXPECT_EQ(run.wait(), 0) << "1 setrlimit, 2 job not ready, 3 none served, 4 none reset, "
-                              "5 neither answered nor reset, 6 room not reused";
+  seen.write.reset();
+  const int code = run.wait();
+  std::string log;
+  char buffer[4096];
+  for (ssize_t got; (got = ::read(seen.read.get(), buffer, sizeof buffer)) > 0;) {
+    log.append(buffer, static_cast<size_t>(got));
+  }
+  EXPECT_EQ(code, 0) << "1 setrlimit, 2 job not ready, 3 none served, 4 none reset, "
+                        "5 neither answered nor reset, 6 room not reused\n"
+                     << log;
 }
 
 TEST_F(PortForwardTest, TwoForwardsReachTwoJobs) {
