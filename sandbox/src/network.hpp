@@ -12,6 +12,10 @@
 
 #include "policies/policy.hpp"
 
+namespace sandbox {
+struct NetworkReport;
+}
+
 namespace sandbox::net {
 
 // What a bridged job's namespace must configure inside: its end of the veth pair.
@@ -146,6 +150,8 @@ class RunNetwork {
   virtual Traffic traffic(const std::string& job_name) const = 0;
   // Names, addresses and rates as planned from the policy.
   virtual const RunPlan& plan() const = 0;
+  // The bridge and the port forwards with what the relay counted so far, for the run's report.
+  virtual NetworkReport report() const = 0;
 };
 
 // Child side, inside the new network namespace (before capabilities are dropped): brings lo up

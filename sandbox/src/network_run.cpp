@@ -146,6 +146,22 @@ class BridgedNetwork final : public RunNetwork {
 
   const RunPlan& plan() const override { return plan_; }
 
+  NetworkReport report() const override {
+    NetworkReport report{plan_.bridge, plan_.subnet.to_string(), plan_.gateway, {}};
+    size_t index = 0;  // the forwarder's rules are in this order (start_forwarder)
+    for (const JobPlan& slot : plan_.jobs) {
+      for (const policies::PortForward& port : slot.ports) {
+        const ForwardTotals totals = forwarder_ ? forwarder_->totals(index) : ForwardTotals{};
+        ++index;
+        report.forwards.push_back(NetworkReport::Forward{
+            slot.job, port.protocol, forward_bind_address, port.host_port, slot.address,
+            port.job_port, totals.connections, totals.rejected, totals.bytes_to_job,
+            totals.bytes_from_job});
+      }
+    }
+    return report;
+  }
+
  private:
   const JobPlan* find(const std::string& job_name) const {
     for (const JobPlan& slot : plan_.jobs) {

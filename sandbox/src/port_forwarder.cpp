@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <new>
 
 #include "sys_error.hpp"
 #include "unique_fd.hpp"
@@ -104,15 +106,39 @@ void become_relay(pid_t supervisor, const std::vector<RelayRule>& rules, RelayTa
 
 }  // namespace
 
+PortForwarder::SharedCounters::SharedCounters(size_t count) : count(count) {
+  if (count == 0) return;
+  void* memory = mmap(nullptr, count * sizeof(ForwardCounters), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) throw_errno("network.ports: map the relay's counters");
+  data = static_cast<ForwardCounters*>(memory);
+  for (size_t i = 0; i < count; ++i) new (&data[i]) ForwardCounters;
+}
+
+PortForwarder::SharedCounters::~SharedCounters() {
+  if (data != nullptr) munmap(data, count * sizeof(ForwardCounters));
+}
+
+ForwardTotals PortForwarder::totals(size_t index) const {
+  const ForwardCounters& counters = counters_->data[index];
+  const auto read = [](const std::atomic<uint64_t>& counter) {
+    return counter.load(std::memory_order_relaxed);
+  };
+  return ForwardTotals{read(counters.connections), read(counters.rejected),
+                       read(counters.bytes_to_job), read(counters.bytes_from_job)};
+}
+
 std::unique_ptr<PortForwarder> PortForwarder::start(const std::vector<ForwardRule>& rules,
                                                     const std::string& bind_address) {
+  auto counters = std::make_unique<SharedCounters>(rules.size());
   std::vector<UniqueFd> listeners;
   std::vector<RelayRule> relay_rules;
   for (const ForwardRule& rule : rules) {
     listeners.push_back(listen_on(rule, bind_address));
     relay_rules.push_back(
         RelayRule{listeners.back().get(),
-                  ipv4(rule.job_address, rule.job_port, port_text(rule, bind_address)), rule.udp});
+                  ipv4(rule.job_address, rule.job_port, port_text(rule, bind_address)), rule.udp,
+                  &counters->data[relay_rules.size()]});
   }
   std::sort(relay_rules.begin(), relay_rules.end(),
             [](const RelayRule& a, const RelayRule& b) { return a.listener < b.listener; });
@@ -126,7 +152,7 @@ std::unique_ptr<PortForwarder> PortForwarder::start(const std::vector<ForwardRul
     run_relay(relay_rules, tables);
   }
   // The listeners are the relay's now; ours close when `listeners` goes.
-  return std::unique_ptr<PortForwarder>(new PortForwarder(pid));
+  return std::unique_ptr<PortForwarder>(new PortForwarder(pid, std::move(counters)));
 }
 
 PortForwarder::~PortForwarder() {

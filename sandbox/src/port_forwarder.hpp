@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,11 +23,32 @@ struct ForwardRule {
   bool udp = false;  // else TCP
 };
 
+// What the relay counted for one forward, in memory shared with the supervisor (an anonymous
+// MAP_SHARED mapping made before the fork). The relay is the only writer; the supervisor reads.
+// Each number is exact on its own; read while connections are open, two of them may be a
+// connection or a splice apart.
+struct ForwardCounters {
+  std::atomic<uint64_t> connections{0};  // TCP: joined to the job; UDP: client sessions opened
+  std::atomic<uint64_t> rejected{0};     // TCP: reset before reaching the job (not listening, full)
+  std::atomic<uint64_t> bytes_to_job{0}, bytes_from_job{0};  // payload delivered each way
+};
+static_assert(std::atomic<uint64_t>::is_always_lock_free, "counters shared across a fork");
+
+// A plain copy of ForwardCounters, for the report.
+struct ForwardTotals {
+  uint64_t connections = 0, rejected = 0, bytes_to_job = 0, bytes_from_job = 0;
+};
+
+inline void count(std::atomic<uint64_t>& counter, uint64_t amount = 1) {
+  counter.fetch_add(amount, std::memory_order_relaxed);
+}
+
 // What the relay process works with; built before fork, only read after it.
 struct RelayRule {
   int listener = -1;  // a listening TCP socket, or the bound UDP socket
   sockaddr_in target{};
   bool udp = false;
+  ForwardCounters* counters = nullptr;  // this forward's, in the shared mapping
 };
 
 // One connection being relayed; a fixed table of them is allocated before the fork, so that the
@@ -35,6 +57,7 @@ struct RelayDirection {
   int from = -1, to = -1;  // sockets, owned by the connection
   int pipe_read = -1, pipe_write = -1;
   size_t buffered = 0;  // bytes in the pipe, not yet written to `to`
+  std::atomic<uint64_t>* delivered = nullptr;  // counts what reached `to`
   bool eof = false;     // `from` has no more data
   bool shut = false;    // `to` was shut down for writing after the last byte
 };
@@ -43,6 +66,7 @@ struct RelayConnection {
   uint32_t generation = 0;  // tells a reused slot's events from its previous connection's
   int client = -1, upstream = -1;
   RelayDirection up, down;  // up: client to job; down: job to client
+  ForwardCounters* counters = nullptr;  // its forward's
 };
 
 // One UDP client of a forwarded port: datagrams from `client` go to the job from `upstream`, a
@@ -93,9 +117,22 @@ class PortForwarder {
   PortForwarder& operator=(const PortForwarder&) = delete;
 
   pid_t relay_pid() const { return pid_; }
+  // What the relay counted so far for rules[index] of start().
+  ForwardTotals totals(size_t index) const;
 
  private:
-  explicit PortForwarder(pid_t pid) : pid_(pid) {}
+  // The counters' shared mapping, unmapped when the forwarder goes (after the relay is reaped).
+  struct SharedCounters {
+    ForwardCounters* data = nullptr;
+    size_t count = 0;
+    explicit SharedCounters(size_t count);
+    ~SharedCounters();
+    SharedCounters(const SharedCounters&) = delete;
+    SharedCounters& operator=(const SharedCounters&) = delete;
+  };
+  PortForwarder(pid_t pid, std::unique_ptr<SharedCounters> counters)
+      : counters_(std::move(counters)), pid_(pid) {}
+  std::unique_ptr<SharedCounters> counters_;
   pid_t pid_;
 };
 

@@ -74,6 +74,7 @@ bool pump(RelayDirection& direction) {
                                    direction.buffered, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (moved > 0) {
         direction.buffered -= static_cast<size_t>(moved);
+        count(*direction.delivered, static_cast<uint64_t>(moved));
         progress = true;
       } else if (moved < 0 && errno != EAGAIN && errno != EINTR) {
         return false;
@@ -102,13 +103,15 @@ bool pump(RelayDirection& direction) {
   }
 }
 
-bool open_direction(RelayDirection& direction, int from, int to) {
+bool open_direction(RelayDirection& direction, int from, int to,
+                    std::atomic<uint64_t>& delivered) {
   int fds[2];
   if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return false;
   direction.pipe_read = fds[0];
   direction.pipe_write = fds[1];
   direction.from = from;
   direction.to = to;
+  direction.delivered = &delivered;
   return true;
 }
 
@@ -160,8 +163,9 @@ class Relay {
       if (error == EINPROGRESS || error == EALREADY) return;
       // The job does not listen (yet), or is gone: the client sees a reset, as it would
       // connecting to the job directly.
-      if (error != 0) return release(connection, true);
+      if (error != 0) return reject(connection);
       connection.connected = true;
+      count(connection.counters->connections);
     }
     if (!pump(connection.up) || !pump(connection.down)) return release(connection, true);
     if (connection.up.shut && connection.down.shut) release(connection, false);
@@ -179,10 +183,17 @@ class Relay {
       RelayConnection* slot = free_slot();
       if (slot == nullptr) {
         reset_fd(client);
+        count(rule.counters->rejected);
         continue;
       }
-      if (!open_connection(*slot, client, rule.target)) release(*slot, true);
+      if (!open_connection(*slot, client, rule)) reject(*slot);
     }
+  }
+
+  // Resets a client whose connection never reached the job.
+  void reject(RelayConnection& connection) {
+    count(connection.counters->rejected);
+    release(connection, true);
   }
 
   RelayConnection* free_slot() {
@@ -192,8 +203,10 @@ class Relay {
     return nullptr;
   }
 
-  bool open_connection(RelayConnection& connection, int client, const sockaddr_in& target) {
+  bool open_connection(RelayConnection& connection, int client, const RelayRule& rule) {
+    const sockaddr_in& target = rule.target;
     connection.used = true;
+    connection.counters = rule.counters;
     connection.client = client;
     connection.upstream = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (connection.upstream < 0) return false;
@@ -201,8 +214,10 @@ class Relay {
     const int yes = 1;
     setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     setsockopt(connection.upstream, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    if (!open_direction(connection.up, client, connection.upstream) ||
-        !open_direction(connection.down, connection.upstream, client)) {
+    if (!open_direction(connection.up, client, connection.upstream,
+                        rule.counters->bytes_to_job) ||
+        !open_direction(connection.down, connection.upstream, client,
+                        rule.counters->bytes_from_job)) {
       return false;
     }
     if (connect(connection.upstream, reinterpret_cast<const sockaddr*>(&target), sizeof target) !=

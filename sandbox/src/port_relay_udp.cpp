@@ -63,6 +63,7 @@ UdpSession* session_for(const std::vector<RelayRule>& rules, size_t rule_index,
     close(upstream);
     return nullptr;
   }
+  count(rules[rule_index].counters->connections);
   slot->used = true;
   slot->rule = rule_index;
   slot->client = client;
@@ -89,7 +90,8 @@ void udp_from_clients(const std::vector<RelayRule>& rules, size_t rule_index,
     if (session == nullptr) continue;  // dropped, as a full NAT table would
     session->last_active_ms = now_ms();
     // A datagram the job's side cannot take now is lost, as UDP may be.
-    send(session->upstream, buffer, static_cast<size_t>(got), MSG_DONTWAIT);
+    const ssize_t sent = send(session->upstream, buffer, static_cast<size_t>(got), MSG_DONTWAIT);
+    if (sent > 0) count(rules[rule_index].counters->bytes_to_job, static_cast<uint64_t>(sent));
   }
 }
 
@@ -103,8 +105,11 @@ void udp_from_job(const std::vector<RelayRule>& rules, UdpSession& session) {
       return;
     }
     session.last_active_ms = now_ms();
-    sendto(rules[session.rule].listener, buffer, static_cast<size_t>(got), MSG_DONTWAIT,
-           reinterpret_cast<const sockaddr*>(&session.client), sizeof session.client);
+    const RelayRule& rule = rules[session.rule];
+    const ssize_t sent =
+        sendto(rule.listener, buffer, static_cast<size_t>(got), MSG_DONTWAIT,
+               reinterpret_cast<const sockaddr*>(&session.client), sizeof session.client);
+    if (sent > 0) count(rule.counters->bytes_from_job, static_cast<uint64_t>(sent));
   }
 }
 

@@ -56,6 +56,26 @@ json tenant_json(const TenantReport& tenant) {
   return out;
 }
 
+json network_json(const NetworkReport& network) {
+  json forwards = json::array();
+  for (const auto& forward : network.forwards) {
+    forwards.push_back(json{{"job", forward.job},
+                            {"protocol", forward.protocol},
+                            {"host_address", forward.host_address},
+                            {"host_port", forward.host_port},
+                            {"job_address", forward.job_address},
+                            {"job_port", forward.job_port},
+                            {"connections", forward.connections},
+                            {"rejected", forward.rejected},
+                            {"bytes_to_job", forward.bytes_to_job},
+                            {"bytes_from_job", forward.bytes_from_job}});
+  }
+  return json{{"bridge", network.bridge},
+              {"subnet", network.subnet},
+              {"gateway", network.gateway},
+              {"forwards", std::move(forwards)}};
+}
+
 }  // namespace
 
 std::string to_json(const RunReport& report, int indent) {
@@ -71,6 +91,7 @@ std::string to_json(const RunReport& report, int indent) {
     for (const auto& tenant : report.tenants) tenants.push_back(tenant_json(tenant));
     out["tenants"] = std::move(tenants);
   }
+  if (report.network) out["network"] = network_json(*report.network);
   return out.dump(indent);
 }
 

@@ -391,6 +391,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   report.cgroup_layout = cgroup::to_string(host.layout);
   for (auto& job : jobs) report.jobs.push_back(std::move(job.report));
   report.tenants = std::move(tenants);
+  if (network) report.network = network->report();  // the relay's counts, before it goes
   report.exit_code = run_exit_code(report.jobs);
   groups.remove();
   phases.done("cgroups removed");

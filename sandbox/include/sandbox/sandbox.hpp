@@ -86,11 +86,32 @@ struct TenantReport {
   std::optional<double> cpu_share_requested, cpu_share_achieved;
 };
 
+// A run's bridged network: its bridge and the ports forwarded to its jobs (network.ports).
+struct NetworkReport {
+  std::string bridge;   // "sb1a2b3c4d", or the policy's existing bridge
+  std::string subnet;   // "10.203.0.0/24"
+  std::string gateway;  // "10.203.0.1", on the bridge
+  struct Forward {
+    std::string job;
+    std::string protocol;      // "tcp", "udp"
+    std::string host_address;  // "127.0.0.1"
+    uint16_t host_port = 0;
+    std::string job_address;  // "10.203.0.2"
+    uint16_t job_port = 0;
+    // Counted by the relay up to the end of the run. connections: TCP connections joined to the
+    // job, UDP client sessions; rejected: TCP clients reset before reaching the job (it did not
+    // listen, or the relay was full). Bytes: payload delivered to the job and back.
+    uint64_t connections = 0, rejected = 0, bytes_to_job = 0, bytes_from_job = 0;
+  };
+  std::vector<Forward> forwards;  // in policy order of their jobs and ports
+};
+
 struct RunReport {
   std::string policy;
   std::string cgroup_layout;  // "unified", "hybrid", "legacy"
   std::vector<JobReport> jobs;
   std::vector<TenantReport> tenants;  // in policy order; empty without tenants
+  std::optional<NetworkReport> network;  // when a job is bridged
   double wall_seconds = 0;
   int exit_code = 0;  // the tool's exit code for this run (see exit_code)
 };

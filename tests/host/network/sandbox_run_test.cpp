@@ -32,6 +32,14 @@ std::string policy_head(const std::string& name, const fs::path& out) {
          out.string() + ", to: /out, readonly: false}\n  env: {PATH: /usr/bin:/bin}\n";
 }
 
+double received_mbps(const fs::path& path) {
+  std::ifstream in(path);
+  const json report = json::parse(in, nullptr, false);
+  if (report.is_discarded()) return -1;
+  // A failed client's report has an empty "end": read the value only where it is.
+  return report.value("/end/sum_received/bits_per_second"_json_pointer, -1e6) / 1e6;
+}
+
 class SandboxRunTest : public NetnsTest {
  protected:
   // Starts `sandbox run -p policy --report report`; its output goes to `dir/output.txt`.
@@ -69,6 +77,42 @@ class SandboxRunTest : public NetnsTest {
     return code;
   }
 
+  // Starts a run of one bridged job "server", an iperf3 server for one test on port 5201, with
+  // `ports` as its network.ports; nullptr (the run killed) when host port `port` does not listen.
+  std::unique_ptr<Child> start_iperf_job(const std::string& name, const std::string& ports,
+                                         uint16_t port) {
+    const fs::path policy = write_policy(name, R"(  limits: {wall_time: 30s}
+  network: {mode: bridged}
+jobs:
+  - name: server
+    command: [iperf3, -s, -1, -p, "5201"]
+    network: {ports: )" + ports + "}\n");
+    auto sandbox = start_sandbox(policy);
+    return wait_for_listener(port) ? std::move(sandbox) : nullptr;
+  }
+
+  // An iperf3 client from the test's namespace to a forwarded port on 127.0.0.1 for `seconds`;
+  // its JSON report (discarded when it never got through). Until the server inside listens, the
+  // relay resets connections: it tries again a few times, and counts the failed attempts.
+  json iperf_through(uint16_t port, int seconds, int* failed = nullptr) {
+    const fs::path client_report = dir_.path / "client.json";
+    json report(json::value_t::discarded);
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      Child client([&] {
+        return exec_program({"iperf3", "-c", "127.0.0.1", "-p", std::to_string(port), "-t",
+                             std::to_string(seconds), "-J"},
+                            client_report);
+      });
+      if (client.wait(std::chrono::seconds(20)) == 0 && received_mbps(client_report) > 0) {
+        std::ifstream in(client_report);
+        return json::parse(in, nullptr, false);
+      }
+      if (failed != nullptr) ++*failed;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return report;
+  }
+
   // An iperf3 server on every address of the test's namespace (the run's bridge comes later).
   static std::unique_ptr<Child> iperf_server(uint16_t port) {
     auto server = std::make_unique<Child>([port] {
@@ -82,14 +126,6 @@ class SandboxRunTest : public NetnsTest {
   std::string output_;
   json report_;
 };
-
-double received_mbps(const fs::path& path) {
-  std::ifstream in(path);
-  const json report = json::parse(in, nullptr, false);
-  if (report.is_discarded()) return -1;
-  // A failed client's report has an empty "end": read the value only where it is.
-  return report.value("/end/sum_received/bits_per_second"_json_pointer, -1e6) / 1e6;
-}
 
 TEST_F(SandboxRunTest, BridgedPolicySharesTheLink75To25) {
   const fs::path out = out_path();
@@ -153,33 +189,73 @@ bool alive(pid_t pid) {
 }
 
 TEST_F(SandboxRunTest, ForwardedPortCarriesTrafficToTheJob) {
-  const fs::path policy = write_policy("net-ports", R"(  limits: {wall_time: 30s}
-  network: {mode: bridged}
-jobs:
-  - name: server
-    command: [iperf3, -s, -1, -p, "5201"]
-    network: {ports: [{host: 18090, job: 5201}]}
-)");
-  const auto sandbox = start_sandbox(policy);
-  ASSERT_TRUE(wait_for_listener(18090)) << "the forwarded port does not listen";
-  // Until the server inside listens, the relay resets connections: try again a few times.
-  const fs::path client_report = dir_.path / "client.json";
-  double mbps = -1;
-  for (int attempt = 0; attempt < 20 && mbps <= 0; ++attempt) {
-    Child client([&] {
-      return exec_program({"iperf3", "-c", "127.0.0.1", "-p", "18090", "-t", "2", "-J"},
-                          client_report);
-    });
-    if (client.wait(std::chrono::seconds(20)) == 0) mbps = received_mbps(client_report);
-    if (mbps <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  EXPECT_GT(mbps, 0) << "iperf3 never got through the forwarded port";
+  const auto sandbox = start_iperf_job("net-ports", "[{host: 18090, job: 5201}]", 18090);
+  ASSERT_NE(sandbox, nullptr) << "the forwarded port does not listen";
+  const json client = iperf_through(18090, 2);
+  ASSERT_FALSE(client.is_discarded()) << "iperf3 never got through the forwarded port";
+  const double mbps = client["end"]["sum_received"]["bits_per_second"].get<double>() / 1e6;
   std::printf("  through the forwarded port: %.0f Mbit/s\n", mbps);
   ASSERT_EQ(finish(*sandbox, std::chrono::seconds(40)), 0) << output_;
   ASSERT_FALSE(report_.is_discarded()) << output_;
   EXPECT_GT(report_["jobs"][0].value("net_rx_bytes", uint64_t{0}), uint64_t{1'000'000})
       << report_.dump();
   EXPECT_EQ(tcp_connect("127.0.0.1", 18090), ECONNREFUSED) << "the port outlived the run";
+}
+
+TEST_F(SandboxRunTest, ReportListsEachForwardWithWhatItCarried) {
+  // One TCP forward carries one iperf3 test (a control and a data connection); one UDP forward
+  // carries one 5-byte datagram to a port nobody answers on.
+  const auto sandbox = start_iperf_job(
+      "net-report", "[{host: 18094, job: 5201}, {host: 18095, job: 5353, protocol: udp}]", 18094);
+  ASSERT_NE(sandbox, nullptr) << "the forwarded port does not listen";
+  {
+    const Fd udp = udp_bound("127.0.0.1", 0);
+    sockaddr_in forward{};
+    forward.sin_family = AF_INET;
+    forward.sin_port = htons(18095);
+    inet_pton(AF_INET, "127.0.0.1", &forward.sin_addr);
+    ASSERT_EQ(sendto(udp.get(), "hello", 5, 0, reinterpret_cast<sockaddr*>(&forward), sizeof forward),
+              5);
+  }
+  int failed = 0;  // attempts before the server listened: one connection each, reset by the relay
+  const json client = iperf_through(18094, 1, &failed);
+  ASSERT_FALSE(client.is_discarded()) << "iperf3 never got through the forwarded port";
+  const auto sent = client["end"]["sum_sent"]["bytes"].get<uint64_t>();
+  const auto received = client["end"]["sum_received"]["bytes"].get<uint64_t>();
+  ASSERT_EQ(finish(*sandbox, std::chrono::seconds(40)), 0) << output_;
+  ASSERT_FALSE(report_.is_discarded()) << output_;
+  ASSERT_TRUE(report_.contains("network")) << report_.dump();
+  const json& network = report_["network"];
+  EXPECT_EQ(network.value("bridge", "").rfind("sb", 0), 0u) << network.dump();
+  EXPECT_EQ(network["subnet"], "10.203.0.0/24");
+  EXPECT_EQ(network["gateway"], "10.203.0.1");
+  ASSERT_EQ(network["forwards"].size(), 2u) << network.dump();
+  const json& tcp = network["forwards"][0];
+  EXPECT_EQ(tcp["job"], "server");
+  EXPECT_EQ(tcp["protocol"], "tcp");
+  EXPECT_EQ(tcp["host_address"], "127.0.0.1");
+  EXPECT_EQ(tcp["host_port"], 18094);
+  EXPECT_EQ(tcp["job_address"], "10.203.0.2");
+  EXPECT_EQ(tcp["job_port"], 5201);
+  EXPECT_EQ(tcp["connections"], 2) << tcp.dump();
+  EXPECT_EQ(tcp["rejected"], failed) << tcp.dump();
+  // At least what the server received, at most what the client sent, each plus iperf3's control
+  // messages (a few kilobytes of JSON).
+  const auto to_job = tcp.value("bytes_to_job", uint64_t{0});
+  EXPECT_GE(to_job, received) << tcp.dump();
+  EXPECT_LE(to_job, sent + 64 * 1024) << tcp.dump() << " sent " << sent;
+  EXPECT_GT(tcp.value("bytes_from_job", uint64_t{0}), 0u) << tcp.dump();
+  EXPECT_LT(tcp.value("bytes_from_job", uint64_t{0}), 64u * 1024) << tcp.dump();
+  // What the relay delivered crossed the job's interface (with headers on top).
+  EXPECT_GE(report_["jobs"][0].value("net_rx_bytes", uint64_t{0}), received);
+  const json& udp = network["forwards"][1];
+  EXPECT_EQ(udp["protocol"], "udp");
+  EXPECT_EQ(udp["host_port"], 18095);
+  EXPECT_EQ(udp["job_port"], 5353);
+  EXPECT_EQ(udp["connections"], 1) << udp.dump();  // one client, one session
+  EXPECT_EQ(udp["rejected"], 0);
+  EXPECT_EQ(udp["bytes_to_job"], 5) << udp.dump();
+  EXPECT_EQ(udp["bytes_from_job"], 0) << udp.dump();
 }
 
 TEST_F(SandboxRunTest, PortInUseStopsTheRunWithItsOwnExitCode) {
