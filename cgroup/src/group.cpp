@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
+#include <set>
 
 #include "cgroup/parse.hpp"
 #include "delegation.hpp"
@@ -75,6 +77,42 @@ void apply(const std::vector<PlannedSetting>& planned, const Limits& limits,
   }
 }
 
+// What the report accounts for in every group, whatever its limits.
+constexpr std::array<const char*, 4> kAccountingControllers{"cpuacct", "memory", "pids", "blkio"};
+
+// The controllers a run needs v1 groups of (RunGroupSpec::limits_in_run); freezer is decided once
+// the cgroup2 group exists.
+std::set<std::string> needed_controllers(const std::vector<Limits>& limits, const Host& host) {
+  std::set<std::string> needed(kAccountingControllers.begin(), kAccountingControllers.end());
+  for (const Limits& group_limits : limits) {
+    for (const PlannedSetting& item : plan_settings(group_limits, host)) {
+      needed.insert(item.setting.controller);
+    }
+  }
+  return needed;
+}
+
+// Whether a run joins `hierarchy`: always without a list of needs; a v1 hierarchy when one of its
+// controllers is needed, or it is the freezer and nothing else can kill the run's processes.
+bool joins(const Hierarchy& hierarchy, const std::optional<std::set<std::string>>& needed,
+           const Group::Impl& made_so_far) {
+  if (!needed || hierarchy.version == 2) {
+    return true;
+  }
+  for (const std::string& controller : hierarchy.controllers) {
+    if (needed->contains(controller)) {
+      return true;
+    }
+    if (controller == "freezer") {
+      const Dir* v2 = made_so_far.v2_dir();
+      if (!v2 || !fs::exists_at(v2->fd.get(), "cgroup.kill")) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 std::string why_no_hierarchy(const Host& host) {
   std::string why;
   for (const auto& [name, controller] : host.controllers) {
@@ -94,7 +132,24 @@ Group::~Group() = default;
 
 std::unique_ptr<Group> Group::create_run(const Host& host, const std::string& name,
                                          const std::optional<std::string>& parent_override) {
+  return create_run(host, RunGroupSpec{name, parent_override, std::nullopt, std::nullopt});
+}
+
+std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& spec) {
+  const std::string& name = spec.name;
+  const std::optional<std::string>& parent_override = spec.parent;
   check_name(name);
+  // Unsupported limits are refused before anything is created.
+  std::vector<PlannedSetting> planned;
+  if (spec.job_limits) {
+    planned = plan_settings(*spec.job_limits, host);
+  }
+  std::optional<std::set<std::string>> needed;
+  if (spec.limits_in_run) {
+    needed = needed_controllers(*spec.limits_in_run, host);
+  } else if (spec.job_limits) {
+    needed = needed_controllers({*spec.job_limits}, host);
+  }
   const auto starttime = process_starttime(::getpid());
   if (!starttime) {
     throw Error("read /proc/self/stat: cannot tell this process's start time");
@@ -104,6 +159,9 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const std::string& na
   impl->host = std::make_shared<const Host>(host);
 
   for (const Hierarchy& hierarchy : hierarchies(host)) {
+    if (!joins(hierarchy, needed, *impl)) {
+      continue;
+    }
     const std::string ours = run_parent(hierarchy);
     std::string parent = ours;
     if (parent_override) {
@@ -141,6 +199,9 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const std::string& na
   if (impl->dirs.empty()) {
     throw Error("no usable cgroup hierarchy for run group " + dir_name + ": " +
                 why_no_hierarchy(host));
+  }
+  if (spec.job_limits) {
+    apply(planned, *spec.job_limits, *impl);
   }
   return std::unique_ptr<Group>(new Group(std::move(impl), dir_name));
 }

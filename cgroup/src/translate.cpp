@@ -1,4 +1,7 @@
-// Limits -> per-layout file writes (the table in docs/cgroups.md). Pure: only reads the Host.
+// Limits -> per-layout file writes (the table in docs/cgroups.md). Reads only the Host, and
+// /sys/dev/block for an io_max device when the Host has no list of block devices.
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -196,7 +199,10 @@ void plan_io(Planner& planner, const Limits& limits, const Host& host) {
     if (!io) {
       continue;
     }
-    if (!host.block_devices.contains(max.device)) {
+    const bool exists = host.block_devices
+                            ? host.block_devices->contains(max.device)
+                            : ::access(("/sys/dev/block/" + max.device).c_str(), F_OK) == 0;
+    if (!exists) {
       planner.unsupported("io", "io limit for device " + max.device + ": no such block device");
       continue;
     }

@@ -28,9 +28,9 @@ struct Controller {
   std::string our_path;   // the cgroup this process is in, relative to the mount ("/a/b")
   bool usable = false;    // we can create child groups and write their limits
   std::string why_not;    // when !usable: what is missing ("not enabled in subtree_control", ...)
-  // This controller's interface files seen in our cgroup ("memory.memsw.limit_in_bytes", ...), to
-  // tell kernel features apart. May be incomplete (a root cgroup hides most files): a file that is
-  // not listed is only taken as missing where the text says so.
+  // The interface files that tell kernel features apart ("memory.memsw.limit_in_bytes",
+  // "io.bfq.weight", ...) that our cgroup has. May be incomplete (a root cgroup hides most files):
+  // a file that is not listed is only taken as missing where the text says so.
   std::set<std::string> files;
 };
 
@@ -39,7 +39,8 @@ struct Host {
   std::string unified_mount;             // the cgroup2 mount, empty if none
   std::string unified_path;              // our cgroup in it
   std::map<std::string, Controller> controllers;  // by name
-  std::set<std::string> block_devices;            // "major:minor" of every block device (io_max)
+  // "major:minor" of every block device, for io_max; unset: translate() asks /sys/dev/block.
+  std::optional<std::set<std::string>> block_devices;
   bool has(const std::string& controller) const;  // present and usable
 };
 
@@ -110,6 +111,23 @@ struct Usage {
   uint64_t io_read_bytes = 0, io_write_bytes = 0;
 };
 
+// How a run group is made (Group::create_run).
+struct RunGroupSpec {
+  std::string name;  // the policy's: the group is `sb-<pid>-<starttime>-<name>`
+  // Where to make it instead of our own cgroup: absolute from each mount, or relative below our
+  // cgroup; it must exist.
+  std::optional<std::string> parent;
+  // The limits of every group the run will make (its tenants and jobs, or `job_limits`). Given
+  // them, the run joins a v1 hierarchy only where it serves: accounting (cpuacct, memory, pids,
+  // blkio), a controller one of these limits is written to, or freezer where no cgroup2 group can
+  // kill. Without them it joins every hierarchy. Each v1 group costs a mkdir and an rmdir per run,
+  // and a v1 cpuset group also patches kernel text (a static key) on every CPU, twice.
+  std::optional<std::vector<Limits>> limits_in_run;
+  // Makes the run group its only job's group, with these limits: a run of one job needs no level
+  // of its own, and every level is a mkdir and an rmdir in every hierarchy.
+  std::optional<Limits> job_limits;
+};
+
 // A cgroup (in every hierarchy it needs) owned by this object: created on construction, emptied
 // (every process killed) and removed on destruction. Children are removed before parents.
 class Group {
@@ -122,6 +140,9 @@ class Group {
   // destruction moves them back. docs/cgroups.md has the details.
   static std::unique_ptr<Group> create_run(const Host& host, const std::string& name,
                                            const std::optional<std::string>& parent_override = {});
+  // The same, shaped by `spec`: only the hierarchies the run needs, and optionally no level of its
+  // own for a run of one job (the group is then that job's, with its limits).
+  static std::unique_ptr<Group> create_run(const Host& host, const RunGroupSpec& spec);
   // A child group (a tenant or a job) with limits applied.
   std::unique_ptr<Group> create_child(const std::string& name, const Limits& limits);
 

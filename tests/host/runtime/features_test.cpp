@@ -1,6 +1,7 @@
 // Features around the core: the cgroup and time namespaces, --watch, tenants in the report, and
 // a run where one job cannot start while the others run.
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "runtime_fixture.hpp"
@@ -91,6 +92,28 @@ TEST_F(Features, TenantsAppearInTheJobsCgroupPath) {
   const std::string path = json.at("jobs").at(0).at("cgroup");
   EXPECT_TRUE(path.starts_with("/sb-")) << path;
   EXPECT_TRUE(path.ends_with("-farm/team/build")) << path;
+}
+
+TEST_F(Features, RunOfOneJobIsTheJobsOwnCgroup) {
+  PolicyText policy;
+  policy.name = "solo";
+  policy.namespaces = "[user, pid, mount, uts, ipc, net]";  // no cgroup namespace: real paths
+  const auto report = dir_ / "report.json";
+  const auto result = run(policy, {"/bin/cat", "/proc/self/cgroup"}, {"--report", report.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::ifstream in(report);
+  const auto json = nlohmann::json::parse(in);
+  const std::string path = json.at("jobs").at(0).at("cgroup");
+  // No level below the run group: /sb-<pid>-<start>-solo itself, and the job is in it.
+  EXPECT_TRUE(path.starts_with("/sb-")) << path;
+  EXPECT_TRUE(path.ends_with("-solo")) << path;
+  EXPECT_EQ(path.find('/', 1), std::string::npos) << path;
+  std::istringstream lines(result.out);
+  int in_run_group = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.ends_with(path)) ++in_run_group;
+  }
+  EXPECT_GT(in_run_group, 0) << result.out;
 }
 
 }  // namespace
