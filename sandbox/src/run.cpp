@@ -33,12 +33,14 @@ using policies::Output;
 
 constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 
-// The cgroup tree of a run, removed children first whatever happens.
+// The cgroup tree of a run, removed children first whatever happens. A run of one job and no
+// tenants is that job's group itself (cgroup::RunGroupSpec::job_limits): half the mkdirs.
 struct RunGroups {
   std::unique_ptr<cgroup::Group> run;
   std::vector<std::unique_ptr<cgroup::Group>> tenants;
-  std::vector<std::unique_ptr<cgroup::Group>> jobs;
+  std::vector<std::unique_ptr<cgroup::Group>> jobs;  // by job index; empty when `run` is the job's
   ~RunGroups() { remove(); }
+  cgroup::Group& job(size_t index) { return jobs.empty() ? *run : *jobs[index]; }
   void remove() {
     jobs.clear();
     tenants.clear();
@@ -239,15 +241,22 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   phases.done("host check and stale cgroups");
 
   RunGroups groups;
-  groups.run = cgroup_step("cgroup for run", [&] {
-    return cgroup::Group::create_run(host, policy.name, options.cgroup_parent);
-  });
+  cgroup::RunGroupSpec run_group{policy.name, options.cgroup_parent, {}, std::nullopt};
+  run_group.limits_in_run.emplace();
+  for (const auto& tenant : plan.tenants) run_group.limits_in_run->push_back(tenant.limits);
+  for (const auto& job_plan : plan.jobs) run_group.limits_in_run->push_back(job_plan.limits);
+  const bool run_is_job = plan.tenants.empty() && plan.jobs.size() == 1;
+  if (run_is_job) run_group.job_limits = plan.jobs.front().limits;
+  groups.run = cgroup_step(run_is_job ? "cgroup for job " + policy.jobs.front().name
+                                      : std::string("cgroup for run"),
+                           [&] { return cgroup::Group::create_run(host, run_group); });
   for (const auto& tenant : plan.tenants) {
     groups.tenants.push_back(cgroup_step("cgroup for tenant " + tenant.name, [&] {
       return groups.run->create_child(tenant.name, tenant.limits);
     }));
   }
   for (const auto& job_plan : plan.jobs) {
+    if (run_is_job) break;
     const auto& job = policy.jobs[job_plan.job];
     cgroup::Group& parent = job_plan.tenant < 0 ? *groups.run : *groups.tenants[job_plan.tenant];
     groups.jobs.push_back(cgroup_step("cgroup for job " + job.name, [&] {
@@ -281,11 +290,10 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     slot.report.command = spec.argv;
     slot.report.namespaces = namespace_names(job.settings);
     slot.report.cpu_share_requested = job_plan.cpu_share_requested;
-    slot.group = groups.jobs[i].get();
-    slot.report.cgroup =
-        "/" + groups.run->name() +
-        (job_plan.tenant < 0 ? "" : "/" + groups.tenants[job_plan.tenant]->name()) + "/" +
-        slot.group->name();
+    slot.group = &groups.job(i);
+    slot.report.cgroup = "/" + groups.run->name();
+    if (job_plan.tenant >= 0) slot.report.cgroup += "/" + groups.tenants[job_plan.tenant]->name();
+    if (!run_is_job) slot.report.cgroup += "/" + slot.group->name();
     slot.wall_time = job.settings.limits.wall_time;
     slot.kill_grace = job.settings.limits.kill_grace;
     slot.own_pid_namespace = job.settings.namespaces.contains(Namespace::pid);
@@ -364,7 +372,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     for (const auto& job_plan : plan.jobs) {
       if (job_plan.tenant != static_cast<int>(t)) continue;
       tenant_jobs.push_back(job_plan.job);
-      members.push_back(member(*groups.jobs[job_plan.job], {job_plan.job}, job_plan.job));
+      members.push_back(member(groups.job(job_plan.job), {job_plan.job}, job_plan.job));
       measured = measured || job_plan.cpu_share_requested.has_value();
     }
     if (measured) supervisor.add_share_set(SharedResource::cpu, std::move(members));
@@ -374,7 +382,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   }
   for (const auto& job_plan : plan.jobs) {
     if (job_plan.tenant >= 0) continue;
-    top.push_back(member(*groups.jobs[job_plan.job], {job_plan.job}, job_plan.job));
+    top.push_back(member(groups.job(job_plan.job), {job_plan.job}, job_plan.job));
     top_measured = top_measured || job_plan.cpu_share_requested.has_value();
   }
   if (top_measured) supervisor.add_share_set(SharedResource::cpu, std::move(top));
