@@ -153,10 +153,10 @@ class BridgedNetwork final : public RunNetwork {
       for (const policies::PortForward& port : slot.ports) {
         const ForwardTotals totals = forwarder_ ? forwarder_->totals(index) : ForwardTotals{};
         ++index;
-        report.forwards.push_back(NetworkReport::Forward{
-            slot.job, port.protocol, forward_bind_address, port.host_port, slot.address,
-            port.job_port, totals.connections, totals.rejected, totals.bytes_to_job,
-            totals.bytes_from_job});
+        report.forwards.push_back(
+            NetworkReport::Forward{slot.job, port.protocol, forward_bind_address, port.host_port,
+                                   slot.address, port.job_port, totals.connections, totals.rejected,
+                                   totals.bytes_to_job, totals.bytes_from_job});
       }
     }
     return report;

@@ -57,16 +57,18 @@ struct RelayDirection {
   int from = -1, to = -1;  // sockets, owned by the connection
   int pipe_read = -1, pipe_write = -1;
   size_t buffered = 0;  // bytes in the pipe, not yet written to `to`
-  std::atomic<uint64_t>* delivered = nullptr;  // counts what reached `to`
-  bool eof = false;     // `from` has no more data
-  bool shut = false;    // `to` was shut down for writing after the last byte
+  // Counts what reached `to`.
+  std::atomic<uint64_t>* delivered = nullptr;
+  bool eof = false;   // `from` has no more data
+  bool shut = false;  // `to` was shut down for writing after the last byte
 };
 struct RelayConnection {
   bool used = false, connected = false;
   uint32_t generation = 0;  // tells a reused slot's events from its previous connection's
   int client = -1, upstream = -1;
   RelayDirection up, down;  // up: client to job; down: job to client
-  ForwardCounters* counters = nullptr;  // its forward's
+  // Its forward's.
+  ForwardCounters* counters = nullptr;
 };
 
 // One UDP client of a forwarded port: datagrams from `client` go to the job from `upstream`, a
@@ -100,6 +102,8 @@ void udp_from_job(const std::vector<RelayRule>& rules, UdpSession& session);
 // (milliseconds, for epoll_wait), -1 when no session is open.
 int udp_expire(std::vector<UdpSession>& sessions);
 inline constexpr int64_t udp_idle_ms = 60'000;
+// CLOCK_MONOTONIC in milliseconds, for the relay's timers.
+int64_t monotonic_ms();
 
 // The host side of a run's port forwards. `start` binds every listening socket in the calling
 // process (so a port in use is a clear error before any job exists) and forks the relay, which

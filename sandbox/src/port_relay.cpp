@@ -11,9 +11,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "port_forwarder.hpp"
@@ -23,6 +25,8 @@ namespace {
 
 constexpr size_t pipe_capacity = 64 * 1024;  // Linux's default pipe size
 constexpr int max_events = 64;
+// While out of descriptors with its listeners unwatched, how often the relay tries again.
+constexpr int resume_ms = 250;
 
 // epoll data: which slot, which side, and the slot's generation when the event was registered.
 enum Side : uint64_t { client_side = 0, upstream_side = 1, listener_side = 2, udp_side = 3 };
@@ -103,8 +107,7 @@ bool pump(RelayDirection& direction) {
   }
 }
 
-bool open_direction(RelayDirection& direction, int from, int to,
-                    std::atomic<uint64_t>& delivered) {
+bool open_direction(RelayDirection& direction, int from, int to, std::atomic<uint64_t>& delivered) {
   int fds[2];
   if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return false;
   direction.pipe_read = fds[0];
@@ -123,21 +126,74 @@ class Relay {
   [[noreturn]] void run() {
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0) _exit(1);
+    spare_ = eventfd(0, EFD_CLOEXEC);
     for (size_t i = 0; i < rules_.size(); ++i) {
-      epoll_event event{};
-      event.events = EPOLLIN;
-      event.data.u64 = tag(i, listener_side, 0);
-      if (epoll_ctl(epoll_, EPOLL_CTL_ADD, rules_[i].listener, &event) != 0) _exit(1);
+      if (!watch_listener(i, EPOLL_CTL_ADD, EPOLLIN)) _exit(1);
     }
     epoll_event events[max_events];
     for (;;) {
-      const int count = epoll_wait(epoll_, events, max_events, udp_expire(sessions_));
+      int timeout = udp_expire(sessions_);
+      if (paused_) {
+        const auto until_resume =
+            static_cast<int>(std::max<int64_t>(0, resume_at_ - monotonic_ms()));
+        if (timeout < 0 || timeout > until_resume) timeout = until_resume;
+      }
+      const int count = epoll_wait(epoll_, events, max_events, timeout);
       if (count < 0 && errno != EINTR) _exit(1);
       for (int i = 0; i < count; ++i) dispatch(events[i].data.u64);
+      if (paused_ && monotonic_ms() >= resume_at_) resume();
     }
   }
 
  private:
+  bool watch_listener(size_t index, int operation, uint32_t events) {
+    epoll_event event{};
+    event.events = events;
+    event.data.u64 = tag(index, listener_side, 0);
+    return epoll_ctl(epoll_, operation, rules_[index].listener, &event) == 0;
+  }
+
+  // accept() found no descriptor for a waiting client (EMFILE: the table is fitted to the limit,
+  // but a limit can be lowered from outside; ENFILE: the system ran out). Leaving the client in
+  // the backlog would leave the listener readable: the relay would spin on it at full CPU and the
+  // client would hang until a descriptor came free. So the spare descriptor kept for this is
+  // given up to accept the client and reset it, as clients beyond the table are. True when one
+  // was reset and accepting may go on. When even the spare is not enough (or could not be had
+  // back), the TCP listeners are unwatched, their clients wait in the backlog, and resume() tries
+  // again every resume_ms.
+  bool out_of_descriptors(const RelayRule& rule) {
+    if (spare_ >= 0) {
+      close_fd(spare_);
+      int client = accept4(rule.listener, nullptr, nullptr, SOCK_CLOEXEC);
+      const int error = errno;
+      if (client >= 0) {
+        reset_fd(client);
+        count(rule.counters->rejected);
+      }
+      spare_ = eventfd(0, EFD_CLOEXEC);  // the client's descriptor, free again
+      if (client >= 0) return true;
+      if (error == EAGAIN || error == EINTR || error == ECONNABORTED) return false;
+    }
+    for (size_t i = 0; i < rules_.size(); ++i) {
+      if (!rules_[i].udp) watch_listener(i, EPOLL_CTL_MOD, 0);
+    }
+    paused_ = true;
+    resume_at_ = monotonic_ms() + resume_ms;
+    return false;
+  }
+
+  void resume() {
+    if (spare_ < 0) spare_ = eventfd(0, EFD_CLOEXEC);
+    if (spare_ < 0) {  // still none
+      resume_at_ = monotonic_ms() + resume_ms;
+      return;
+    }
+    for (size_t i = 0; i < rules_.size(); ++i) {
+      if (!rules_[i].udp) watch_listener(i, EPOLL_CTL_MOD, EPOLLIN);
+    }
+    paused_ = false;
+  }
+
   void dispatch(uint64_t data) {
     const auto side = static_cast<Side>(data & 3);
     const size_t index = (data & 0xFFFF'FFFFu) >> 2;
@@ -176,9 +232,8 @@ class Relay {
       int client = accept4(rule.listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (client < 0) {
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        // EAGAIN: all taken. EMFILE and the like: the client waits in the backlog (the table
-        // is fitted to the descriptor limit, so this takes another process's descriptors).
-        return;
+        if ((errno == EMFILE || errno == ENFILE) && out_of_descriptors(rule)) continue;
+        return;  // EAGAIN: all taken (or the listeners are unwatched for now)
       }
       RelayConnection* slot = free_slot();
       if (slot == nullptr) {
@@ -214,8 +269,7 @@ class Relay {
     const int yes = 1;
     setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     setsockopt(connection.upstream, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    if (!open_direction(connection.up, client, connection.upstream,
-                        rule.counters->bytes_to_job) ||
+    if (!open_direction(connection.up, client, connection.upstream, rule.counters->bytes_to_job) ||
         !open_direction(connection.down, connection.upstream, client,
                         rule.counters->bytes_from_job)) {
       return false;
@@ -240,6 +294,9 @@ class Relay {
   std::vector<RelayConnection>& table_;
   std::vector<UdpSession>& sessions_;
   int epoll_ = -1;
+  int spare_ = -1;         // a descriptor held in reserve for out_of_descriptors()
+  bool paused_ = false;    // the TCP listeners are unwatched until descriptors are back
+  int64_t resume_at_ = 0;  // monotonic_ms() of the next try
 };
 
 }  // namespace

@@ -18,12 +18,6 @@ namespace {
 // The largest UDP payload over IPv4; the buffer lives on the relay's stack.
 constexpr size_t max_datagram = 65507;
 
-int64_t now_ms() {
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
-}
-
 void close_session(UdpSession& session) {
   if (session.upstream >= 0) close(session.upstream);  // leaves the epoll set with it
   session.upstream = -1;
@@ -73,6 +67,12 @@ UdpSession* session_for(const std::vector<RelayRule>& rules, size_t rule_index,
 
 }  // namespace
 
+int64_t monotonic_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1'000'000;
+}
+
 void udp_from_clients(const std::vector<RelayRule>& rules, size_t rule_index,
                       std::vector<UdpSession>& sessions, int epoll,
                       uint64_t (*tag)(uint64_t, uint32_t)) {
@@ -88,7 +88,7 @@ void udp_from_clients(const std::vector<RelayRule>& rules, size_t rule_index,
     }
     UdpSession* session = session_for(rules, rule_index, client, sessions, epoll, tag);
     if (session == nullptr) continue;  // dropped, as a full NAT table would
-    session->last_active_ms = now_ms();
+    session->last_active_ms = monotonic_ms();
     // A datagram the job's side cannot take now is lost, as UDP may be.
     const ssize_t sent = send(session->upstream, buffer, static_cast<size_t>(got), MSG_DONTWAIT);
     if (sent > 0) count(rules[rule_index].counters->bytes_to_job, static_cast<uint64_t>(sent));
@@ -104,7 +104,7 @@ void udp_from_job(const std::vector<RelayRule>& rules, UdpSession& session) {
       if (errno == EINTR || errno == ECONNREFUSED) continue;
       return;
     }
-    session.last_active_ms = now_ms();
+    session.last_active_ms = monotonic_ms();
     const RelayRule& rule = rules[session.rule];
     const ssize_t sent =
         sendto(rule.listener, buffer, static_cast<size_t>(got), MSG_DONTWAIT,
@@ -114,7 +114,7 @@ void udp_from_job(const std::vector<RelayRule>& rules, UdpSession& session) {
 }
 
 int udp_expire(std::vector<UdpSession>& sessions) {
-  const int64_t now = now_ms();
+  const int64_t now = monotonic_ms();
   int64_t next = -1;
   for (UdpSession& session : sessions) {
     if (!session.used) continue;

@@ -225,6 +225,28 @@ class JobProcess {
   Child child_;
 };
 
+// Every child of process `of` (all its threads' children).
+inline std::vector<pid_t> child_pids(pid_t of = getpid()) {
+  std::vector<pid_t> pids;
+  const std::string tasks = "/proc/" + std::to_string(of) + "/task";
+  std::error_code error;
+  for (const auto& task : fs::directory_iterator(tasks, error)) {
+    std::ifstream children(task.path() / "children");
+    for (pid_t pid = 0; children >> pid;) pids.push_back(pid);
+  }
+  return pids;
+}
+
+// The port relay a run forked in process `of`: its child named sandbox-ports; -1 when none.
+inline pid_t relay_of(pid_t of = getpid()) {
+  for (const pid_t pid : child_pids(of)) {
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    if (std::getline(comm, name) && name == "sandbox-ports") return pid;
+  }
+  return -1;
+}
+
 // Waits until a TCP socket listens on `port` in our namespace (/proc/net/tcp and tcp6).
 inline bool wait_for_listener(uint16_t port,
                               std::chrono::milliseconds limit = std::chrono::seconds(5)) {

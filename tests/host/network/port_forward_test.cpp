@@ -22,18 +22,6 @@ policies::Job forwarded_job(const std::string& name, uint16_t host_port) {
   return job;
 }
 
-// Every child of the calling process (all its threads' children).
-std::vector<pid_t> child_pids(pid_t of = getpid()) {
-  std::vector<pid_t> pids;
-  const std::string tasks = "/proc/" + std::to_string(of) + "/task";
-  std::error_code error;
-  for (const auto& task : fs::directory_iterator(tasks, error)) {
-    std::ifstream children(task.path() / "children");
-    for (pid_t pid = 0; children >> pid;) pids.push_back(pid);
-  }
-  return pids;
-}
-
 // Moves all of `size` bytes with `io` (read or write), as many calls as it takes; false when the
 // stream ends or fails first.
 template <typename Io, typename Byte>
@@ -156,6 +144,48 @@ std::function<int()> one_shot_server(const Pipe& ready, std::function<int(int)> 
     if (connection.get() < 0) return 21;
     return serve(connection.get());
   };
+}
+
+// A job body: listens on job_port, says so on `ready`, then answers every connection with '!'
+// and keeps it open until the client closes it.
+std::function<int()> answering_server(const Pipe& ready) {
+  return [&ready] {
+    const Fd listener = tcp_listen("0.0.0.0", job_port);
+    if (::write(ready.write.get(), "l", 1) != 1) return 20;
+    for (;;) {
+      const int connection = accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (connection < 0) return 21;
+      std::thread([connection] {
+        const Fd owned(connection);
+        if (write_all(connection, "!", 1)) read_digest(connection);
+      }).detach();
+    }
+  };
+}
+
+// User and system CPU time of `pid` so far, in clock ticks (/proc/<pid>/stat fields 14 and 15).
+uint64_t cpu_ticks(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::istringstream fields(line.substr(line.rfind(')') + 2));  // from field 3, the state
+  std::string skipped;
+  for (int field = 3; field < 14; ++field) fields >> skipped;
+  uint64_t user = 0, system = 0;
+  fields >> user >> system;
+  return user + system;
+}
+
+// The lowest descriptor number `pid` has not open.
+int lowest_free_fd(pid_t pid) {
+  std::set<int> open;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error)) {
+    open.insert(std::stoi(entry.path().filename().string()));
+  }
+  int fd = 0;
+  while (open.count(fd) != 0) ++fd;
+  return fd;
 }
 
 bool wait_ready(const Pipe& ready) {
@@ -311,19 +341,7 @@ TEST_F(PortForwardTest, FullRelayResetsNewClientsAndServesTheRest) {
     const auto policy = policy_of({forwarded_job("small", 18089)});
     auto network = RunNetwork::create(policy, "run-full");
     Pipe ready;
-    JobProcess job(policy.jobs[0].settings.network, [&] {
-      const Fd listener = tcp_listen("0.0.0.0", job_port);
-      if (::write(ready.write.get(), "l", 1) != 1) return 20;
-      // Answers each connection with one byte and keeps it open until the client closes it.
-      for (;;) {
-        const int connection = accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
-        if (connection < 0) return 21;
-        std::thread([connection] {
-          const Fd owned(connection);
-          if (write_all(connection, "!", 1)) read_digest(connection);
-        }).detach();
-      }
-    });
+    JobProcess job(policy.jobs[0].settings.network, answering_server(ready));
     job.release(network->attach(policy.jobs[0], job.pid()));
     if (!wait_ready(ready)) return 2;
     std::vector<Fd> open(clients);
@@ -367,6 +385,46 @@ TEST_F(PortForwardTest, FullRelayResetsNewClientsAndServesTheRest) {
   EXPECT_EQ(code, 0) << "1 setrlimit, 2 job not ready, 3 none served, 4 none reset, "
                         "5 neither answered nor reset, 6 room not reused\n"
                      << log;
+}
+
+TEST_F(PortForwardTest, RelayOutOfDescriptorsResetsNewClientsAndWaitsWithoutSpinning) {
+  // The relay fits its table to its descriptor limit, but the limit can be lowered from outside
+  // (prlimit) and the system's can run out: accept() then fails with EMFILE while a client waits.
+  // The relay resets that client with a descriptor it keeps in reserve; when even that one is
+  // not enough, it stops watching the listener until descriptors are back, rather than spin on
+  // a listener that stays readable.
+  const auto policy = policy_of({forwarded_job("limited", 18096)});
+  auto network = RunNetwork::create(policy, "run-emfile");
+  ASSERT_NE(network, nullptr);
+  Pipe ready;
+  JobProcess job(policy.jobs[0].settings.network, answering_server(ready));
+  job.release(network->attach(policy.jobs[0], job.pid()));
+  ASSERT_TRUE(wait_ready(ready));
+  const pid_t relay = relay_of();
+  ASSERT_GT(relay, 0);
+  Fd served, refused;
+  ASSERT_EQ(first_reply(18096, '!', served), "answered");
+  rlimit original{};
+  ASSERT_EQ(prlimit(relay, RLIMIT_NOFILE, nullptr, &original), 0);
+  // No descriptor below the limit is free but the reserve's.
+  const rlimit exhausted{static_cast<rlim_t>(lowest_free_fd(relay)), original.rlim_max};
+  ASSERT_EQ(prlimit(relay, RLIMIT_NOFILE, &exhausted, nullptr), 0);
+  EXPECT_EQ(first_reply(18096, '!', refused), "reset");
+  // Not even the reserve fits: the client waits in the backlog and the relay sleeps.
+  const rlimit none{0, original.rlim_max};
+  ASSERT_EQ(prlimit(relay, RLIMIT_NOFILE, &none, nullptr), 0);
+  const Fd waiting = connect_to("127.0.0.1", 18096);
+  ASSERT_GE(waiting.get(), 0) << std::strerror(errno);
+  const uint64_t before = cpu_ticks(relay);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const uint64_t spent = cpu_ticks(relay) - before;
+  EXPECT_LT(spent, static_cast<uint64_t>(sysconf(_SC_CLK_TCK) / 4))
+      << "the relay spun on its listener: " << spent << " ticks in 1 s";
+  // Descriptors back: the client that waited is served.
+  ASSERT_EQ(prlimit(relay, RLIMIT_NOFILE, &original, nullptr), 0);
+  char byte = 0;
+  EXPECT_EQ(::read(waiting.get(), &byte, 1), 1) << std::strerror(errno);
+  EXPECT_EQ(byte, '!');
 }
 
 TEST_F(PortForwardTest, TwoForwardsReachTwoJobs) {
