@@ -55,8 +55,8 @@ class AntiSpoofTest : public NetnsTest {
   const sandbox::net::RunPlan& plan() const { return network_->plan(); }
   // The job's exit code.
   int run_job(const std::function<int()>& body) {
-    JobProcess job(policy_.jobs[0].settings.network, body);
-    job.release(network_->attach(policy_.jobs[0], job.pid()));
+    BridgedJob job(*network_, policy_.jobs[0],
+                   [&body](const BridgedJob::Ready&) { return body(); });
     return job.wait();
   }
   // Bytes a job sent as shaped (its upstream class), and packets the sink dropped.

@@ -97,6 +97,23 @@ class NetnsTest : public ::testing::Test {
     return names;
   }
 
+  // Expects RunNetwork::create() to refuse `policy` with sandbox::Error `code` and a one-line
+  // message naming each of `named`, and to leave no link behind.
+  static void expect_create_fails(const policies::Policy& policy, int code,
+                                  const std::vector<std::string>& named) {
+    const auto before = link_names();
+    try {
+      sandbox::net::RunNetwork::create(policy, "run-refused");
+      ADD_FAILURE() << "create() accepted the policy";
+    } catch (const sandbox::Error& error) {
+      EXPECT_EQ(error.code, code);
+      const std::string message = error.what();
+      for (const auto& name : named) EXPECT_NE(message.find(name), std::string::npos) << message;
+      EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    }
+    EXPECT_EQ(link_names(), before);
+  }
+
  private:
   Fd original_;
   bool entered_ = false;
@@ -223,6 +240,39 @@ class JobProcess {
  private:
   Pipe ready_, go_;
   Child child_;
+};
+
+// A bridged job of `network`, attached and released: a JobProcess whose body can tell the test
+// when it is ready (its server listens, it has connected): `body` gets a `ready` function to call
+// then, which is false when the test no longer waits.
+class BridgedJob {
+ public:
+  using Ready = std::function<bool()>;
+  BridgedJob(sandbox::net::RunNetwork& network, const policies::Job& job,
+             std::function<int(const Ready&)> body)
+      : process_(job.settings.network, [this, body = std::move(body)] {
+          ready_.read.reset();
+          return body([this] { return ::write(ready_.write.get(), "r", 1) == 1; });
+        }) {
+    ready_.write.reset();  // so that a job that ends without calling ready() is seen at once
+    process_.release(network.attach(job, process_.pid()));
+  }
+
+  pid_t pid() const { return process_.pid(); }
+  // True once the job called ready(); false when it ended first or `limit` passed.
+  bool wait_ready(std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    pollfd wait{ready_.read.get(), POLLIN, 0};
+    char byte = 0;
+    return poll(&wait, 1, static_cast<int>(limit.count())) == 1 &&
+           ::read(ready_.read.get(), &byte, 1) == 1;
+  }
+  int wait(std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+    return process_.wait(limit);
+  }
+
+ private:
+  Pipe ready_;  // before process_: the child uses it
+  JobProcess process_;
 };
 
 // Every child of process `of` (all its threads' children).

@@ -122,13 +122,11 @@ TEST_F(RunNetworkTest, TeardownRemovesEveryDeviceAfterTheJobsRan) {
         policy_of({bridged_job("a", 3, 100'000'000), bridged_job("b", 1, 100'000'000)});
     auto network = RunNetwork::create(policy, "run-teardown");
     ASSERT_NE(network, nullptr);
-    JobProcess a(policy.jobs[0].settings.network, [] { return 0; });
-    JobProcess b(policy.jobs[1].settings.network, [] {
+    BridgedJob a(*network, policy.jobs[0], [](const BridgedJob::Ready&) { return 0; });
+    BridgedJob b(*network, policy.jobs[1], [](const BridgedJob::Ready&) {
       pause();
       return 0;
     });  // still running
-    a.release(network->attach(policy.jobs[0], a.pid()));
-    b.release(network->attach(policy.jobs[1], b.pid()));
     EXPECT_EQ(a.wait(), 0);
     const auto during = link_names();
     EXPECT_TRUE(during.count(network->plan().bridge));
@@ -166,16 +164,8 @@ TEST_F(RunNetworkTest, SubnetInUseFailsCreateWithoutLeftovers) {
   nl::Socket sock;
   nl::add_bridge(sock, "taken");
   nl::add_address(sock, nl::ifindex_of(sock, "taken"), "10.203.0.77/24");
-  const auto before = link_names();
-  const auto policy = policy_of({bridged_job("a")});
-  try {
-    RunNetwork::create(policy, "run-subnet-taken");
-    ADD_FAILURE() << "create() accepted a subnet already in use";
-  } catch (const sandbox::Error& error) {
-    EXPECT_EQ(error.code, sandbox::exit_code::setup_failed);
-    EXPECT_NE(std::string(error.what()).find("10.203.0.0/24"), std::string::npos) << error.what();
-  }
-  EXPECT_EQ(link_names(), before);
+  expect_create_fails(policy_of({bridged_job("a")}), sandbox::exit_code::setup_failed,
+                      {"10.203.0.0/24"});
 }
 
 TEST_F(RunNetworkTest, ExistingBridgeIsKeptAndLeftAsFound) {
@@ -305,19 +295,16 @@ TEST_F(RunNetworkTest, JobKeepsReachingTheGatewayAfterASiblingLeaves) {
   ASSERT_NE(network, nullptr);
   const auto& plan = network->plan();
   const Fd listener = tcp_listen(plan.gateway, port);
-  Pipe connected, go_on;
-  JobProcess first(policy.jobs[0].settings.network, [] { return 0; });
-  JobProcess second(policy.jobs[1].settings.network, [&] {
+  Pipe go_on;
+  BridgedJob first(*network, policy.jobs[0], [](const BridgedJob::Ready&) { return 0; });
+  BridgedJob second(*network, policy.jobs[1], [&](const BridgedJob::Ready& connected) {
     if (tcp_connect(plan.gateway, port) != 0) return 10;  // the gateway's address is cached now
-    if (::write(connected.write.get(), "c", 1) != 1) return 11;
+    if (!connected()) return 11;
     char byte;
     if (::read(go_on.read.get(), &byte, 1) != 1) return 12;
     return tcp_connect(plan.gateway, port, std::chrono::seconds(3)) == 0 ? 0 : 13;
   });
-  first.release(network->attach(policy.jobs[0], first.pid()));
-  second.release(network->attach(policy.jobs[1], second.pid()));
-  char byte;
-  ASSERT_EQ(::read(connected.read.get(), &byte, 1), 1);
+  ASSERT_TRUE(second.wait_ready()) << "exit code " << second.wait();
   ASSERT_EQ(first.wait(), 0);
   // Its namespace, and with it its veth pair, goes away asynchronously.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
