@@ -38,6 +38,15 @@ std::string proc_self_cgroup(pid_t pid, const std::string& controllers) {
   return "";
 }
 
+// The cgroup that run groups go beside: `path` without the supervisor leaf that a v2 run may have
+// moved us into.
+std::string without_supervisor_leaf(std::string path) {
+  if (path.ends_with("/supervisor")) {
+    path.resize(path.size() - std::string("/supervisor").size());
+  }
+  return path;
+}
+
 bool procs_contain(const std::string& dir, pid_t pid) {
   std::istringstream in(read_text(dir + "/cgroup.procs"));
   for (pid_t listed; in >> listed;) {
@@ -122,10 +131,8 @@ TEST(CgroupHost, RunGroupIsNamedForItsOwnerBelowOurCgroup) {
   EXPECT_TRUE(run->name().ends_with("-name-test"));
   for (const auto& [key, path] : run->paths()) {
     const bool v2 = key == "unified" || host.controllers.at(key).version == 2;
-    std::string ours = v2 ? host.unified_path : host.controllers.at(key).our_path;
-    if (v2 && ours.ends_with("/supervisor")) {
-      ours.resize(ours.size() - std::string("/supervisor").size());  // run groups go beside it
-    }
+    const std::string ours =
+        v2 ? without_supervisor_leaf(host.unified_path) : host.controllers.at(key).our_path;
     EXPECT_EQ(path, (ours == "/" || ours.empty() ? "" : ours) + "/" + run->name()) << key;
   }
   EXPECT_THROW(Group::create_run(host, "bad/name"), Error);
@@ -335,12 +342,6 @@ TEST(CgroupHost, CollectStaleRemovesGroupsOfAKilledSupervisor) {
   EXPECT_TRUE(wait_dead(sleeper, seconds(5)));
 }
 
-}  // namespace
-}  // namespace cgroup::testing
-
-namespace cgroup::testing {
-namespace {
-
 // This host seen as pure v1: the cgroup2 mount ignored, so teardown has no cgroup.kill and must
 // freeze, SIGKILL and thaw. Skipped where there are no v1 hierarchies (the v2 VM).
 TEST(CgroupLegacyView, TeardownWithoutCgroupKillUsesTheFreezerLoop) {
@@ -396,30 +397,23 @@ TEST(CgroupLegacyView, TeardownWithoutCgroupKillUsesTheFreezerLoop) {
   EXPECT_TRUE(WIFSIGNALED(*status));
 }
 
-}  // namespace
-}  // namespace cgroup::testing
-
-namespace cgroup::testing {
-namespace {
+class CgroupSharedCgroup : public LayoutTest {
+ protected:
+  CgroupSharedCgroup()
+      : LayoutTest(Layout::unified,
+                   "only v2 groups have controllers that need our cgroup free of processes") {}
+};
 
 // v2: our cgroup also holds a process that is not ours (as a shell that started sandbox would).
 // create_run must still get controllers for its run group (moving both into the supervisor leaf,
 // still inside our cgroup), and put everything back when the run group is gone.
-TEST(CgroupSharedCgroup, ProcessesBesideUsMoveIntoTheLeafAndBack) {
-  SKIP_UNLESS_ROOT();
-  const Host host = detect();
-  if (host.layout != Layout::unified) {
-    GTEST_SKIP() << "only v2 groups have controllers that need our cgroup free of processes";
-  }
+TEST_F(CgroupSharedCgroup, ProcessesBesideUsMoveIntoTheLeafAndBack) {
   Child bystander([] { return 0; });  // blocked until released: just present in our cgroup
   const std::string before = proc_self_cgroup(bystander.pid(), "");
-  std::string ours = before;
-  if (ours.ends_with("/supervisor")) {
-    ours.resize(ours.size() - std::string("/supervisor").size());
-  }
-  const bool leaf_existed = exists(host.unified_mount + ours + "/supervisor");
+  const std::string ours = without_supervisor_leaf(before);
+  const bool leaf_existed = exists(host_.unified_mount + ours + "/supervisor");
 
-  auto run = Group::create_run(host, "shared-test");
+  auto run = Group::create_run(host_, "shared-test");
   auto job = run->create_child("job", Limits{});
   const std::string during = proc_self_cgroup(bystander.pid(), "");
   EXPECT_TRUE(during == ours || during == ours + "/supervisor") << during;
@@ -430,25 +424,20 @@ TEST(CgroupSharedCgroup, ProcessesBesideUsMoveIntoTheLeafAndBack) {
   if (!leaf_existed) {
     EXPECT_EQ(proc_self_cgroup(bystander.pid(), ""), before) << "not moved back";
     EXPECT_EQ(proc_self_cgroup(getpid(), ""), before) << "we were not moved back";
-    EXPECT_FALSE(exists(host.unified_mount + ours + "/supervisor")) << "the leaf was left";
+    EXPECT_FALSE(exists(host_.unified_mount + ours + "/supervisor")) << "the leaf was left";
   }
 }
 
 // v2: a supervisor sharing our cgroup moved itself and us into the leaf and enabled controllers
 // for its run group; SIGKILLed, it cannot put that back. collect_stale does, and only once the
 // supervisor is dead.
-TEST(CgroupSharedCgroup, LeafOfAKilledSupervisorIsPutBackByCollectStale) {
-  SKIP_UNLESS_ROOT();
-  const Host host = detect();
-  if (host.layout != Layout::unified) {
-    GTEST_SKIP() << "only v2 groups have controllers that need our cgroup free of processes";
-  }
+TEST_F(CgroupSharedCgroup, LeafOfAKilledSupervisorIsPutBackByCollectStale) {
   const std::string before = proc_self_cgroup(getpid(), "");
   if (before == "/") {
     GTEST_SKIP() << "in the root cgroup, which may have processes and controllers at once";
   }
   ASSERT_FALSE(before.ends_with("/supervisor")) << "an earlier test left us in the leaf";
-  const std::string home = host.unified_mount + before;
+  const std::string home = host_.unified_mount + before;
   const std::string leaf = home + "/supervisor";
   const std::string subtree = read_text(home + "/cgroup.subtree_control");
   StaleSweep sweep;  // after the supervisor's SIGKILL (Child's destructor), whatever happens
@@ -484,33 +473,27 @@ TEST(CgroupSharedCgroup, LeafOfAKilledSupervisorIsPutBackByCollectStale) {
   EXPECT_EQ(read_text(home + "/cgroup.subtree_control"), subtree);
 }
 
-}  // namespace
-}  // namespace cgroup::testing
-
-namespace cgroup::testing {
-namespace {
+class CgroupHybrid : public LayoutTest {
+ protected:
+  CgroupHybrid() : LayoutTest(Layout::hybrid, "needs v1 hierarchies and a cgroup2 mount") {}
+};
 
 // Hybrid: teardown trusts the cgroup2 group's "populated" first; a process that was put in the v1
 // hierarchies only (not through attach()) is invisible there and must still be killed.
-TEST(CgroupHybrid, TeardownKillsAProcessThatIsOnlyInV1Hierarchies) {
-  SKIP_UNLESS_ROOT();
-  const Host host = detect();
-  if (host.layout != Layout::hybrid) {
-    GTEST_SKIP() << "needs v1 hierarchies and a cgroup2 mount";
-  }
-  auto run = Group::create_run(host, "v1-only-test");
+TEST_F(CgroupHybrid, TeardownKillsAProcessThatIsOnlyInV1Hierarchies) {
+  auto run = Group::create_run(host_, "v1-only-test");
   auto job = run->create_child("job", Limits{});
-  const std::vector<std::string> dirs = directories(host, *run);
+  const std::vector<std::string> dirs = directories(host_, *run);
   Child hidden([] {
     alarm(60);
     pause();
     return 0;
   });
   for (const auto& [key, path] : job->paths()) {
-    if (key == "unified" || host.controllers.at(key).version != 1) {
+    if (key == "unified" || host_.controllers.at(key).version != 1) {
       continue;
     }
-    const std::string procs = host.controllers.at(key).mount + path + "/cgroup.procs";
+    const std::string procs = host_.controllers.at(key).mount + path + "/cgroup.procs";
     FILE* out = std::fopen(procs.c_str(), "w");
     ASSERT_NE(out, nullptr) << procs;
     std::fprintf(out, "%d", hidden.pid());

@@ -136,4 +136,23 @@ inline bool wait_dead(pid_t pid, std::chrono::milliseconds timeout) {
     }                                                 \
   } while (0)
 
+// The fixture of a suite that is about one cgroup layout: root, and `host_` of that layout;
+// skipped elsewhere, saying `why`.
+class LayoutTest : public ::testing::Test {
+ protected:
+  LayoutTest(Layout wanted, const char* why) : wanted_(wanted), why_(why) {}
+  void SetUp() override {
+    SKIP_UNLESS_ROOT();
+    host_ = detect();
+    if (host_.layout != wanted_) {
+      GTEST_SKIP() << why_;
+    }
+  }
+  Host host_;
+
+ private:
+  Layout wanted_;
+  const char* why_;
+};
+
 }  // namespace cgroup::testing
