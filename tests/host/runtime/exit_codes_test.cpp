@@ -26,6 +26,13 @@ class OutOfMemory : public RuntimeTest {
     return result;
   }
   const nlohmann::json& job() const { return report_.at("jobs").at(0); }
+  // What an OOM kill in the job shows on every layout: the job's status and its counted kill, and
+  // the exit code of a SIGKILL.
+  void expect_oom_killed(const CliResult& result) const {
+    EXPECT_EQ(job().at("status"), "oom") << job().dump(2);
+    EXPECT_GT(job().at("usage").at("oom_kills").get<int>(), 0) << job().dump(2);
+    EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.err;
+  }
   nlohmann::json report_;
 };
 
@@ -154,28 +161,22 @@ TEST_F(ExitCodes, CommandLinePolicyWithoutCommandIsAUsageError) {
 TEST_F(OutOfMemory, IsReportedAsOom) {
   // tail keeps the whole newline-free input in memory: it grows until the OOM killer stops it.
   const auto result = run_capped("exec tail /dev/zero");
-  const auto& job = this->job();
-  EXPECT_EQ(job.at("status"), "oom") << job.dump(2);
-  EXPECT_GT(job.at("usage").at("oom_kills").get<int>(), 0) << job.dump(2);
-  EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.err;
+  expect_oom_killed(result);
   EXPECT_NE(result.err.find("killed: out of memory"), std::string::npos) << result.err;
-  EXPECT_LE(job.at("usage").at("memory_peak_bytes").get<uint64_t>(), 40u << 20) << job.dump(2);
+  EXPECT_LE(job().at("usage").at("memory_peak_bytes").get<uint64_t>(), 40u << 20) << job().dump(2);
 }
 
 TEST_F(OutOfMemory, JobWhoseWorkerIsKilledIsOomOnEveryLayout) {
   // The worker (tail, see above) is the largest process: the OOM killer picks it. cgroup v1 kills
   // it alone and the shell goes on to exit 0; v2 kills the whole job (memory.oom.group).
   const auto result = run_capped("tail /dev/zero; echo worker=$?; exit 0");
-  const auto& job = this->job();
-  EXPECT_EQ(job.at("status"), "oom") << job.dump(2);
-  EXPECT_GT(job.at("usage").at("oom_kills").get<int>(), 0) << job.dump(2);
-  EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.err;
+  expect_oom_killed(result);
   EXPECT_EQ(report_.at("exit_code"), 128 + SIGKILL);
   const cgroup::Host host = cgroup::detect();
   if (host.controllers.at("memory").version == 1) {
     // The case this is about: the job itself lived on and exited by itself.
     EXPECT_EQ(result.out, "worker=137\n") << result.err;
-    EXPECT_EQ(job.at("exit_code"), 0) << job.dump(2);
+    EXPECT_EQ(job().at("exit_code"), 0) << job().dump(2);
     EXPECT_NE(result.err.find("exited with 0 after an OOM kill of one of its processes: out of "
                               "memory (memory limit 33554432 bytes)"),
               std::string::npos)
