@@ -75,5 +75,23 @@ TEST(Report, TenantsWithTheirSharesOnlyWhenThePolicyHasTenants) {
   EXPECT_FALSE(tenants.at(1).contains("cpu_share_achieved"));  // never ran together: left out
 }
 
+TEST(Report, NetworkWithItsForwardsOnlyWhenAJobIsBridged) {
+  RunReport report;
+  report.jobs.push_back(JobReport{});
+  EXPECT_FALSE(nlohmann::json::parse(to_json(report)).contains("network"));
+  report.network = NetworkReport{"sb0a1b2c3d", "10.203.0.0/24", "10.203.0.1", {}};
+  report.network->forwards.push_back(
+      {"web", "tcp", "127.0.0.1", 8080, "10.203.0.2", 80, 3, 1, 1000, 2000});
+  const auto network = nlohmann::json::parse(to_json(report)).at("network");
+  EXPECT_EQ(network.at("bridge"), "sb0a1b2c3d");
+  EXPECT_EQ(network.at("subnet"), "10.203.0.0/24");
+  EXPECT_EQ(network.at("gateway"), "10.203.0.1");
+  ASSERT_EQ(network.at("forwards").size(), 1u);
+  EXPECT_EQ(network.at("forwards").at(0),
+            nlohmann::json::parse(R"({"job": "web", "protocol": "tcp", "host_address": "127.0.0.1",
+              "host_port": 8080, "job_address": "10.203.0.2", "job_port": 80, "connections": 3,
+              "rejected": 1, "bytes_to_job": 1000, "bytes_from_job": 2000})"));
+}
+
 }  // namespace
 }  // namespace sandbox
