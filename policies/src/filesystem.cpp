@@ -1,4 +1,5 @@
 // filesystem: root, root_readonly, mounts, workdir.
+#include <functional>
 #include <map>
 #include <set>
 
@@ -32,35 +33,57 @@ Mount mount_of_kind(Mount::Kind kind) {
       mount.noexec = true;
       mount.nodev = false;  // device nodes are the point of /dev
       break;
+    case Mount::Kind::symlink:
+      mount.readonly = mount.nosuid = mount.nodev = false;  // a link has no mount flags
+      break;
   }
   return mount;
 }
 
 std::optional<std::string> target_path(Reader& reader, const YAML::Node& node,
-                                       const std::string& path) {
+                                       const std::string& path, bool is_symlink) {
   auto text = reader.string(node, path);
   if (!text) return std::nullopt;
   std::string normalized;
   if (auto problem = check_absolute_path(*text, normalized); !problem.empty()) {
-    reader.error(node, path, "mount target '" + *text + "' " + problem);
+    reader.error(node, path,
+                 (is_symlink ? "symlink path '" : "mount target '") + *text + "' " + problem);
     return std::nullopt;
   }
   if (normalized == "/") {
-    reader.error(node, path, "cannot mount over '/': use filesystem.root to choose the root");
+    reader.error(node, path,
+                 is_symlink ? "a symlink cannot replace '/': use filesystem.root to choose the root"
+                            : "cannot mount over '/': use filesystem.root to choose the root");
     return std::nullopt;
   }
   return normalized;
 }
 
+// The link's content: kept as written (relative or absolute, never resolved on the host), since
+// it is only followed inside the sandbox. The kernel takes at most PATH_MAX - 1 bytes.
+std::optional<std::string> link_content(Reader& reader, const YAML::Node& node,
+                                        const std::string& path) {
+  auto text = reader.string(node, path);
+  if (!text) return std::nullopt;
+  if (text->empty() || text->size() > 4095) {
+    reader.error(node, path,
+                 text->empty() ? "a symlink's content must not be empty"
+                               : "a symlink's content is longer than PATH_MAX");
+    return std::nullopt;
+  }
+  return text;
+}
+
 // One entry of `mounts:`, e.g. {bind: /usr, readonly: true} or {tmpfs: /tmp, size: 64MiB}.
 std::optional<Mount> read_mount(Reader& reader, const YAML::Node& node, const std::string& path) {
-  static const std::vector<std::string_view> keys{"bind",   "tmpfs",    "proc",     "dev",
-                                                  "to",     "readonly", "optional", "size",
-                                                  "noexec", "nosuid",   "nodev"};
+  static const std::vector<std::string_view> keys{"bind",    "tmpfs",  "proc",     "dev",
+                                                  "symlink", "to",     "readonly", "optional",
+                                                  "size",    "noexec", "nosuid",   "nodev"};
   static const std::map<std::string, Mount::Kind> kinds{{"bind", Mount::Kind::bind},
                                                         {"tmpfs", Mount::Kind::tmpfs},
                                                         {"proc", Mount::Kind::proc},
-                                                        {"dev", Mount::Kind::dev}};
+                                                        {"dev", Mount::Kind::dev},
+                                                        {"symlink", Mount::Kind::symlink}};
   if (!reader.expect_map(node, path)) return std::nullopt;
   std::map<std::string, Written> written;
   std::optional<std::string> kind_key;
@@ -81,24 +104,42 @@ std::optional<Mount> read_mount(Reader& reader, const YAML::Node& node, const st
         written[key] = {value, at};
       });
   if (!kind_key) {
-    if (ok) reader.error(node, path, "a mount needs one of: bind, tmpfs, proc, dev");
+    if (ok) reader.error(node, path, "a mount needs one of: bind, tmpfs, proc, dev, symlink");
     return std::nullopt;
   }
+  if (!ok) return std::nullopt;  // two kinds: no option can be judged against either
   Mount mount = mount_of_kind(kinds.at(*kind_key));
-  bool is_bind = mount.kind == Mount::Kind::bind;
-  auto only_for = [&](const char* key, bool allowed, const char* which) {
+  const bool is_bind = mount.kind == Mount::Kind::bind;
+  const bool is_symlink = mount.kind == Mount::Kind::symlink;
+  auto refuse = [&](const char* key, bool allowed, const std::string& message) {
     auto found = written.find(key);
     if (found == written.end() || allowed) return;
     reader.error(reader.location(found->second.path), found->second.path,
-                 std::string("'") + key + "' applies to " + which + " mounts only");
+                 std::string("'") + key + "' " + message);
     ok = false;
   };
-  only_for("to", is_bind, "bind");
-  only_for("optional", is_bind, "bind");
-  only_for("size", mount.kind == Mount::Kind::tmpfs, "tmpfs");
+  refuse("to", is_bind || is_symlink, "applies to bind mounts and symlinks only");
+  if (is_symlink) {
+    for (const char* key : {"readonly", "optional", "size", "noexec", "nosuid", "nodev"}) {
+      refuse(key, false, "does not apply to a symlink: a link has no mount options");
+    }
+  } else {
+    refuse("optional", is_bind, "applies to bind mounts only");
+    refuse("size", mount.kind == Mount::Kind::tmpfs, "applies to tmpfs mounts only");
+  }
 
   const Written& kind_value = written[*kind_key];
-  if (is_bind) {
+  if (is_symlink) {
+    auto content = link_content(reader, kind_value.node, kind_value.path);
+    if (!content) ok = false;
+    if (content) mount.source = *content;
+    if (written.count("to") == 0) {
+      // No default: the content is not a path in the sandbox, so it cannot name the link.
+      reader.error(node, child_path(path, "to"),
+                   "missing key 'to' (the path of the link inside the sandbox)");
+      return std::nullopt;
+    }
+  } else if (is_bind) {
     auto source = reader.string(kind_value.node, kind_value.path);
     if (!source) return std::nullopt;
     if (source->empty() || source->front() != '/') {
@@ -109,7 +150,7 @@ std::optional<Mount> read_mount(Reader& reader, const YAML::Node& node, const st
     mount.source = *source;
   }
   const Written& target = written.count("to") != 0 ? written["to"] : kind_value;
-  auto normalized = target_path(reader, target.node, target.path);
+  auto normalized = target_path(reader, target.node, target.path, is_symlink);
   if (!normalized) ok = false;
   if (normalized) mount.target = *normalized;
 
@@ -145,20 +186,55 @@ std::optional<Mount> read_mount(Reader& reader, const YAML::Node& node, const st
   return mount;
 }
 
+bool lies_under(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
+}
+
+// A target below a symlink's path would have to go through the link, which the runtime refuses
+// (a link may lead anywhere). Returns what is wrong with `mount` for the entries before it.
+std::string symlink_conflict(const Mount& mount, const std::map<std::string, std::string>& targets,
+                             const std::map<std::string, std::string>& links,
+                             const std::function<std::string(const std::string&)>& where) {
+  for (const auto& [link, at] : links) {
+    if (lies_under(mount.target, link)) {
+      return "'" + mount.target + "' lies under the symlink '" + link + "'" + where(at) +
+             ": nothing can be placed through a symlink";
+    }
+  }
+  if (mount.kind != Mount::Kind::symlink) return {};
+  for (const auto& [target, at] : targets) {
+    if (lies_under(target, mount.target)) {
+      return "the symlink '" + mount.target + "' would replace the directory of '" + target + "'" +
+             where(at);
+    }
+  }
+  return {};
+}
+
 void apply_mounts(Reader& reader, const YAML::Node& node, const std::string& path,
                   std::vector<Mount>& mounts) {
   if (!reader.expect_list(node, path)) return;
   std::vector<Mount> chosen;
   std::map<std::string, std::string> targets;  // target -> path of the mount that has it
+  std::map<std::string, std::string> links;    // the same for symlinks only
   reader.for_each_item(node, path, [&](size_t, const YAML::Node& item, const std::string& at) {
     auto mount = read_mount(reader, item, at);
     if (!mount) return;
-    if (auto [first, inserted] = targets.emplace(mount->target, at); !inserted) {
+    const std::function<std::string(const std::string&)> where = [&](const std::string& other) {
+      return " (" + other + ", " + reader.location(other).to_string() + ")";
+    };
+    if (auto first = targets.find(mount->target); first != targets.end()) {
       reader.error(item, at,
-                   "'" + mount->target + "' is already a mount target (" + first->second + ", " +
-                       reader.location(first->second).to_string() + ")");
+                   "'" + mount->target + "' is already a mount target" + where(first->second));
       return;
     }
+    if (auto problem = symlink_conflict(*mount, targets, links, where); !problem.empty()) {
+      reader.error(item, at, problem);
+      return;
+    }
+    targets.emplace(mount->target, at);
+    if (mount->kind == Mount::Kind::symlink) links.emplace(mount->target, at);
     chosen.push_back(std::move(*mount));
   });
   mounts = std::move(chosen);

@@ -20,6 +20,8 @@ const char* mount_kind(Mount::Kind kind) {
       return "proc";
     case Mount::Kind::dev:
       return "dev";
+    case Mount::Kind::symlink:
+      return "symlink";
   }
   return "?";
 }
@@ -50,6 +52,7 @@ std::string describe_mount(const Mount& m) {
     text += " " + m.source + (m.readonly ? " ro" : " rw");
     if (m.optional) text += " optional";
   }
+  if (m.kind == Mount::Kind::symlink) text += " -> " + m.source;
   if (m.size_bytes) text += " " + format_size(*m.size_bytes);
   return text;
 }
@@ -159,6 +162,7 @@ nlohmann::json job_to_json(const policies::Job& job) {
       mount["readonly"] = m.readonly;
       mount["optional"] = m.optional;
     }
+    if (m.kind == Mount::Kind::symlink) mount["content"] = m.source;
     if (m.size_bytes) mount["size_bytes"] = *m.size_bytes;
     out["filesystem"]["mounts"].push_back(mount);
   }

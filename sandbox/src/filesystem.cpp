@@ -105,6 +105,8 @@ PreparedMount prepare(const Mount& m, const FilesystemContext& context) {
       }
       return prepared;
     }
+    case Mount::Kind::symlink:
+      return {&m, UniqueFd(), TargetKind::directory, {}};  // nothing of the host to open
   }
   throw Error(exit_code::setup_failed, what(m) + ": unknown mount kind");
 }
@@ -178,6 +180,10 @@ void enter_filesystem(PreparedFilesystem& prepared, const FilesystemContext& con
   mnt::attach(prepared.root.get(), staging.get(), "root");
   UniqueFd root(check(::open(kStaging, O_PATH | O_DIRECTORY | O_CLOEXEC), "open new root"));
   for (auto& m : prepared.mounts) {
+    if (m.spec->kind == Mount::Kind::symlink) {
+      create_symlink(root.get(), m.spec->target, m.spec->source);
+      continue;
+    }
     if (!m.tree) continue;
     UniqueFd target = open_mount_target(root.get(), m.spec->target, m.kind);
     mnt::attach(m.tree.get(), target.get(), what(*m.spec));

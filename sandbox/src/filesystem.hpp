@@ -27,7 +27,7 @@ struct PreparedDevice {
 // One policy mount, with its source already opened in the host's view.
 struct PreparedMount {
   const policies::Mount* spec = nullptr;
-  UniqueFd tree;  // empty for an optional bind whose source is missing
+  UniqueFd tree;  // empty for a symlink, and for an optional bind whose source is missing
   TargetKind kind = TargetKind::directory;
   std::vector<PreparedDevice> devices;  // Kind::dev only
 };
@@ -45,7 +45,8 @@ PreparedFilesystem prepare_filesystem(const policies::Filesystem& filesystem,
                                       const FilesystemContext& context);
 
 // Phase 2, as the job's identity (so created mount points are owned by a mapped id): attaches the
-// root and each mount on targets resolved safely inside it, then pivots into it.
+// root and each mount (or creates each symlink) on targets resolved safely inside it, in the
+// policy's order, then pivots into it.
 void enter_filesystem(PreparedFilesystem& prepared, const FilesystemContext& context);
 
 }  // namespace sandbox

@@ -69,12 +69,16 @@ std::vector<std::string> split_sandbox_path(const std::string& path) {
   return parts;
 }
 
-UniqueFd open_mount_target(int root, const std::string& path, TargetKind kind) {
-  const auto parts = split_sandbox_path(path);
+namespace {
+
+// Opens the first `count` components of `parts` (of `path`, named in errors) below `root`, the
+// last of them as `kind` and every other one as a directory, creating what is missing.
+UniqueFd open_components(int root, const std::string& path, const std::vector<std::string>& parts,
+                         size_t count, TargetKind kind) {
   UniqueFd current(check(fcntl(root, F_DUPFD_CLOEXEC, 0), "dup root fd"));
   std::string prefix;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const bool last = i + 1 == parts.size();
+  for (size_t i = 0; i < count; ++i) {
+    const bool last = i + 1 == count;
     const TargetKind want = last ? kind : TargetKind::directory;
     prefix += "/" + parts[i];
     int fd = open_beneath(current.get(), parts[i], want == TargetKind::directory);
@@ -86,6 +90,45 @@ UniqueFd open_mount_target(int root, const std::string& path, TargetKind kind) {
     current.reset(fd);
   }
   return current;
+}
+
+}  // namespace
+
+UniqueFd open_mount_target(int root, const std::string& path, TargetKind kind) {
+  const auto parts = split_sandbox_path(path);
+  return open_components(root, path, parts, parts.size(), kind);
+}
+
+void create_symlink(int root, const std::string& path, const std::string& content) {
+  const auto parts = split_sandbox_path(path);
+  if (parts.empty())
+    throw Error(exit_code::setup_failed, "symlink " + path + ": replaces the root");
+  const std::string& name = parts.back();
+  UniqueFd dir = open_components(root, path, parts, parts.size() - 1, TargetKind::directory);
+  if (symlinkat(content.c_str(), dir.get(), name.c_str()) == 0) return;
+  const int err = errno;
+  if (err != EEXIST) {
+    if (err == EACCES) {
+      throw Error(exit_code::setup_failed,
+                  "symlink " + path + ": " + errno_text(EACCES) +
+                      " (links are created as the job's identity: in a host directory used as "
+                      "root, they must exist already)");
+    }
+    throw SystemError("symlink " + path, err);
+  }
+  struct stat st {};
+  if (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+    std::string existing(content.size() + 1, '\0');
+    const ssize_t n = readlinkat(dir.get(), name.c_str(), existing.data(), existing.size());
+    if (n >= 0 && static_cast<size_t>(n) == content.size() &&
+        existing.compare(0, content.size(), content) == 0) {
+      return;
+    }
+  }
+  const char* what = S_ISDIR(st.st_mode)   ? "a directory"
+                     : S_ISLNK(st.st_mode) ? "a symlink to elsewhere"
+                                           : "a file";
+  throw Error(exit_code::setup_failed, "symlink " + path + ": exists already (" + what + ")");
 }
 
 }  // namespace sandbox

@@ -20,4 +20,10 @@ std::vector<std::string> split_sandbox_path(const std::string& path);
 // component as `kind`, mode 0755 / 0644). Throws Error(setup_failed) naming `path`.
 UniqueFd open_mount_target(int root, const std::string& path, TargetKind kind);
 
+// Creates the symlink `path` -> `content` below `root`: its parent is opened (and created) as a
+// mount target's is, and the link itself is made with symlinkat, which never follows anything.
+// An existing entry at `path` is an error, except a symlink with the same content (an image used
+// as root that already has it). Throws Error(setup_failed) naming `path`.
+void create_symlink(int root, const std::string& path, const std::string& content);
+
 }  // namespace sandbox

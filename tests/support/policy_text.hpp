@@ -8,6 +8,15 @@ namespace sandbox::test {
 
 struct PolicyText {
   std::string namespaces = "[user, pid, mount, uts, ipc, net, cgroup]";
+  // The host's system directories and the usual file systems; a test may replace them.
+  std::string base_mounts =
+      "      - {bind: /usr}\n"
+      "      - {bind: /bin, optional: true}\n"
+      "      - {bind: /lib, optional: true}\n"
+      "      - {bind: /lib64, optional: true}\n"
+      "      - {tmpfs: /tmp, size: 16MiB}\n"
+      "      - {proc: /proc}\n"
+      "      - {dev: /dev}\n";
   std::string extra_mounts;    // more "      - {...}" lines
   std::string extra_defaults;  // more lines under defaults:, indented by two spaces
   std::string jobs;            // a complete "jobs:" section, or empty for a command-line policy
@@ -27,15 +36,8 @@ struct PolicyText {
         "    root: " +
         root +
         "\n"
-        "    mounts:\n"
-        "      - {bind: /usr}\n"
-        "      - {bind: /bin, optional: true}\n"
-        "      - {bind: /lib, optional: true}\n"
-        "      - {bind: /lib64, optional: true}\n"
-        "      - {tmpfs: /tmp, size: 16MiB}\n"
-        "      - {proc: /proc}\n"
-        "      - {dev: /dev}\n" +
-        extra_mounts +
+        "    mounts:\n" +
+        base_mounts + extra_mounts +
         "    workdir: /tmp\n"
         "  env: {PATH: /usr/bin:/bin, HOME: /tmp}\n" +
         extra_defaults + jobs;

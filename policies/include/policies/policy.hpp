@@ -38,9 +38,11 @@ struct Identity {
 };
 
 struct Mount {
-  enum class Kind { bind, tmpfs, proc, dev };
+  // symlink is not a mount but a link created in the new root (bwrap's --symlink); it lives in
+  // the same ordered list so that it is made after the mounts before it.
+  enum class Kind { bind, tmpfs, proc, dev, symlink };
   Kind kind = Kind::bind;
-  std::string source;  // bind: host path; unused otherwise
+  std::string source;  // bind: host path; symlink: the link's content, as written; else unused
   std::string target;  // absolute path inside the sandbox
   bool readonly = true;
   bool optional = false;                  // bind: skip silently when the source is missing
