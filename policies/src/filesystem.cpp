@@ -74,6 +74,49 @@ std::optional<std::string> link_content(Reader& reader, const YAML::Node& node,
   return text;
 }
 
+// Reports `key` as "'key' MESSAGE" when the entry has it; false then.
+bool refuse_option(Reader& reader, const std::map<std::string, Written>& written, const char* key,
+                   const char* message) {
+  auto found = written.find(key);
+  if (found == written.end()) return true;
+  reader.error(reader.location(found->second.path), found->second.path,
+               std::string("'") + key + "' " + message);
+  return false;
+}
+
+// {symlink: usr/bin, to: /bin}: the only keys are the content and the link's path.
+std::optional<Mount> read_symlink(Reader& reader, const YAML::Node& node, const std::string& path,
+                                  const std::map<std::string, Written>& written) {
+  Mount mount = mount_of_kind(Mount::Kind::symlink);
+  bool ok = true;
+  for (const char* key : {"readonly", "optional", "size", "noexec", "nosuid", "nodev"}) {
+    if (!refuse_option(reader, written, key,
+                       "does not apply to a symlink: a link has no mount options")) {
+      ok = false;
+    }
+  }
+  const Written& content = written.at("symlink");
+  if (auto text = link_content(reader, content.node, content.path)) {
+    mount.source = *text;
+  } else {
+    ok = false;
+  }
+  auto to = written.find("to");
+  if (to == written.end()) {
+    // No default: the content is not a path in the sandbox, so it cannot name the link.
+    reader.error(node, child_path(path, "to"),
+                 "missing key 'to' (the path of the link inside the sandbox)");
+    return std::nullopt;
+  }
+  if (auto target = target_path(reader, to->second.node, to->second.path, true)) {
+    mount.target = *target;
+  } else {
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+  return mount;
+}
+
 // One entry of `mounts:`, e.g. {bind: /usr, readonly: true} or {tmpfs: /tmp, size: 64MiB}.
 std::optional<Mount> read_mount(Reader& reader, const YAML::Node& node, const std::string& path) {
   static const std::vector<std::string_view> keys{"bind",    "tmpfs",  "proc",     "dev",
@@ -109,37 +152,17 @@ std::optional<Mount> read_mount(Reader& reader, const YAML::Node& node, const st
   }
   if (!ok) return std::nullopt;  // two kinds: no option can be judged against either
   Mount mount = mount_of_kind(kinds.at(*kind_key));
+  if (mount.kind == Mount::Kind::symlink) return read_symlink(reader, node, path, written);
   const bool is_bind = mount.kind == Mount::Kind::bind;
-  const bool is_symlink = mount.kind == Mount::Kind::symlink;
-  auto refuse = [&](const char* key, bool allowed, const std::string& message) {
-    auto found = written.find(key);
-    if (found == written.end() || allowed) return;
-    reader.error(reader.location(found->second.path), found->second.path,
-                 std::string("'") + key + "' " + message);
-    ok = false;
+  const auto refuse = [&](const char* key, bool allowed, const char* message) {
+    if (!allowed && !refuse_option(reader, written, key, message)) ok = false;
   };
-  refuse("to", is_bind || is_symlink, "applies to bind mounts and symlinks only");
-  if (is_symlink) {
-    for (const char* key : {"readonly", "optional", "size", "noexec", "nosuid", "nodev"}) {
-      refuse(key, false, "does not apply to a symlink: a link has no mount options");
-    }
-  } else {
-    refuse("optional", is_bind, "applies to bind mounts only");
-    refuse("size", mount.kind == Mount::Kind::tmpfs, "applies to tmpfs mounts only");
-  }
+  refuse("to", is_bind, "applies to bind mounts and symlinks only");
+  refuse("optional", is_bind, "applies to bind mounts only");
+  refuse("size", mount.kind == Mount::Kind::tmpfs, "applies to tmpfs mounts only");
 
   const Written& kind_value = written[*kind_key];
-  if (is_symlink) {
-    auto content = link_content(reader, kind_value.node, kind_value.path);
-    if (!content) ok = false;
-    if (content) mount.source = *content;
-    if (written.count("to") == 0) {
-      // No default: the content is not a path in the sandbox, so it cannot name the link.
-      reader.error(node, child_path(path, "to"),
-                   "missing key 'to' (the path of the link inside the sandbox)");
-      return std::nullopt;
-    }
-  } else if (is_bind) {
+  if (is_bind) {
     auto source = reader.string(kind_value.node, kind_value.path);
     if (!source) return std::nullopt;
     if (source->empty() || source->front() != '/') {
@@ -150,7 +173,7 @@ std::optional<Mount> read_mount(Reader& reader, const YAML::Node& node, const st
     mount.source = *source;
   }
   const Written& target = written.count("to") != 0 ? written["to"] : kind_value;
-  auto normalized = target_path(reader, target.node, target.path, is_symlink);
+  auto normalized = target_path(reader, target.node, target.path, false);
   if (!normalized) ok = false;
   if (normalized) mount.target = *normalized;
 
