@@ -85,5 +85,53 @@ TEST_F(MountTarget, AFileWhereADirectoryIsNeeded) {
   }
 }
 
+using CreateSymlink = MountTarget;
+
+TEST_F(CreateSymlink, MakesTheLinkAndItsMissingParents) {
+  create_symlink(root_.get(), "/bin", "usr/bin");
+  create_symlink(root_.get(), "/a/b/fd", "/proc/self/fd");
+  EXPECT_EQ(fs::read_symlink(dir_ / "bin"), "usr/bin");
+  EXPECT_EQ(fs::read_symlink(dir_ / "a/b/fd"), "/proc/self/fd");
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(dir_ / "a/b")));
+}
+
+TEST_F(CreateSymlink, NeverThroughASymlinkInItsParents) {
+  const test::TempDir outside{"sandbox-outside"};
+  fs::create_directory_symlink(outside.path(), dir_ / "link");
+  try {
+    create_symlink(root_.get(), "/link/x", "y");
+    FAIL() << "followed a symlink";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "target /link/x (at /link) is a symlink");
+  }
+  EXPECT_FALSE(fs::exists(fs::symlink_status(outside / "x"))) << "created a link outside the root";
+}
+
+TEST_F(CreateSymlink, AnExistingEntryIsAnErrorUnlessItIsTheSameLink) {
+  fs::create_directory(dir_ / "dir");
+  { std::ofstream(dir_ / "file") << "x"; }
+  fs::create_symlink("elsewhere", dir_ / "other");
+  fs::create_symlink("usr/bin", dir_ / "same");
+  for (const auto& [name, what] : std::vector<std::pair<std::string, std::string>>{
+           {"dir", "a directory"}, {"file", "a file"}, {"other", "a symlink to elsewhere"}}) {
+    try {
+      create_symlink(root_.get(), "/" + name, "usr/bin");
+      FAIL() << name << " was replaced";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.what(), "symlink /" + name + ": exists already (" + what + ")");
+      EXPECT_EQ(e.code, exit_code::setup_failed);
+    }
+  }
+  EXPECT_NO_THROW(create_symlink(root_.get(), "/same", "usr/bin"));
+  // A prefix of the content is not the same content.
+  EXPECT_THROW(create_symlink(root_.get(), "/same", "usr/bi"), Error);
+  EXPECT_THROW(create_symlink(root_.get(), "/same", "usr/bin/"), Error);
+  EXPECT_EQ(fs::read_symlink(dir_ / "other"), "elsewhere");
+}
+
+TEST_F(CreateSymlink, RefusesTheRoot) {
+  EXPECT_THROW(create_symlink(root_.get(), "/", "usr"), Error);
+}
+
 }  // namespace
 }  // namespace sandbox
