@@ -77,11 +77,12 @@ void apply(const std::vector<PlannedSetting>& planned, const Limits& limits,
   }
 }
 
-// What the report accounts for in every group, whatever its limits.
-constexpr std::array<const char*, 4> kAccountingControllers{"cpuacct", "memory", "pids", "blkio"};
+// What the report accounts for in every group, whatever its limits (v1 and v2 names).
+constexpr std::array<const char*, 5> kAccountingControllers{"cpuacct", "memory", "pids", "blkio",
+                                                            "io"};
 
-// The controllers a run needs v1 groups of (RunGroupSpec::limits_in_run); freezer is decided once
-// the cgroup2 group exists.
+// The controllers a run needs (RunGroupSpec::limits_in_run); freezer is decided once the cgroup2
+// group exists.
 std::set<std::string> needed_controllers(const std::vector<Limits>& limits, const Host& host) {
   std::set<std::string> needed(kAccountingControllers.begin(), kAccountingControllers.end());
   for (const Limits& group_limits : limits) {
@@ -92,25 +93,39 @@ std::set<std::string> needed_controllers(const std::vector<Limits>& limits, cons
   return needed;
 }
 
-// Whether a run joins `hierarchy`: always without a list of needs; a v1 hierarchy when one of its
-// controllers is needed, or it is the freezer and nothing else can kill the run's processes.
-bool joins(const Hierarchy& hierarchy, const std::optional<std::set<std::string>>& needed,
-           const Group::Impl& made_so_far) {
-  if (!needed || hierarchy.version == 2) {
-    return true;
+// The controllers a run uses in `hierarchy`, or nullopt when it leaves the hierarchy out. Without
+// a list of needs: all of them. A v1 hierarchy comes whole (co-mounted controllers share it) when
+// one of its controllers is needed, or when it is the freezer and nothing else can kill the run's
+// processes. In the cgroup2 hierarchy the group is always made (cgroup.kill, cgroup.events,
+// CLONE_INTO_CGROUP), with only the needed controllers: on v2, cpu and cpuset cost every group
+// what they cost on v1 (a cpuset group flips a static key, patching kernel text on every CPU).
+std::optional<std::vector<std::string>> controllers_used(
+    const Hierarchy& hierarchy, const std::optional<std::set<std::string>>& needed,
+    const Group::Impl& made_so_far) {
+  if (!needed) {
+    return hierarchy.controllers;
+  }
+  if (hierarchy.version == 2) {
+    std::vector<std::string> used;
+    for (const std::string& controller : hierarchy.controllers) {
+      if (needed->contains(controller)) {
+        used.push_back(controller);
+      }
+    }
+    return used;
   }
   for (const std::string& controller : hierarchy.controllers) {
     if (needed->contains(controller)) {
-      return true;
+      return hierarchy.controllers;
     }
     if (controller == "freezer") {
       const Dir* v2 = made_so_far.v2_dir();
       if (!v2 || !fs::exists_at(v2->fd.get(), "cgroup.kill")) {
-        return true;
+        return hierarchy.controllers;
       }
     }
   }
-  return false;
+  return std::nullopt;
 }
 
 std::string why_no_hierarchy(const Host& host) {
@@ -159,7 +174,8 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& s
   impl->host = std::make_shared<const Host>(host);
 
   for (const Hierarchy& hierarchy : hierarchies(host)) {
-    if (!joins(hierarchy, needed, *impl)) {
+    const auto controllers = controllers_used(hierarchy, needed, *impl);
+    if (!controllers) {
       continue;
     }
     const std::string ours = run_parent(hierarchy);
@@ -170,13 +186,13 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& s
     }
     const std::string parent_full = hierarchy.mount + parent;
     const fs::Fd parent_fd = fs::open_dir(parent_full);
-    if (hierarchy.version == 2 && !hierarchy.controllers.empty()) {
+    if (hierarchy.version == 2 && !controllers->empty()) {
       if (parent_override) {
-        if (int err = enable_controllers(parent_fd.get(), parent_full, hierarchy.controllers)) {
+        if (int err = enable_controllers(parent_fd.get(), parent_full, *controllers)) {
           throw_enable_failed(parent_full, err);
         }
       } else {
-        acquire_our_cgroup(parent_full, hierarchy.controllers);
+        acquire_our_cgroup(parent_full, *controllers);
         impl->holds_our_cgroup = true;
       }
     }
@@ -189,7 +205,7 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& s
     if (::mkdirat(parent_fd.get(), dir_name.c_str(), 0755) != 0) {
       fs::throw_errno("mkdir " + hierarchy.mount + path);
     }
-    impl->dirs.push_back(Dir{hierarchy.controllers, hierarchy.version, hierarchy.mount, path,
+    impl->dirs.push_back(Dir{*controllers, hierarchy.version, hierarchy.mount, path,
                              open_created(hierarchy.mount + path)});
     const Dir& created = impl->dirs.back();
     if (created.version == 1 && created.serves("cpuset")) {

@@ -118,10 +118,12 @@ struct RunGroupSpec {
   // cgroup; it must exist.
   std::optional<std::string> parent;
   // The limits of every group the run will make (its tenants and jobs, or `job_limits`). Given
-  // them, the run joins a v1 hierarchy only where it serves: accounting (cpuacct, memory, pids,
-  // blkio), a controller one of these limits is written to, or freezer where no cgroup2 group can
-  // kill. Without them it joins every hierarchy. Each v1 group costs a mkdir and an rmdir per run,
-  // and a v1 cpuset group also patches kernel text (a static key) on every CPU, twice.
+  // them, the run uses a controller only where it serves: accounting (cpuacct, memory, pids,
+  // blkio / io), a controller one of these limits is written to, or freezer where no cgroup2 group
+  // can kill. On v1 that leaves whole hierarchies out; on v2 those controllers are not enabled for
+  // the run's groups. Without them it uses every controller. Each v1 group costs a mkdir and an
+  // rmdir per run, and a cpuset group (v1 or v2) patches kernel text (a static key) on every CPU,
+  // twice.
   std::optional<std::vector<Limits>> limits_in_run;
   // Makes the run group its only job's group, with these limits: a run of one job needs no level
   // of its own, and every level is a mkdir and an rmdir in every hierarchy.

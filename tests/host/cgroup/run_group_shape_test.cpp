@@ -61,10 +61,23 @@ TEST(CgroupRunShape, RunWithoutLimitsJoinsOnlyAccountingHierarchies) {
     EXPECT_EQ(paths.contains("freezer"), !v2_kills);
   }
 
-  // The same host without a list of limits: every hierarchy, as before.
+  // On v2 the run's own group has no cpu or cpuset: they were not enabled for it (another run of
+  // this process would enable them, and none is alive here).
+  for (const std::string unneeded : {"cpuset", "cpu"}) {
+    const auto found = host.controllers.find(unneeded);
+    if (found == host.controllers.end() || !found->second.usable || found->second.version != 2) {
+      continue;
+    }
+    EXPECT_FALSE(paths.contains(unneeded)) << unneeded;
+    const std::string file = unneeded == "cpu" ? "/cpu.weight" : "/cpuset.cpus";
+    EXPECT_FALSE(exists(host.unified_mount + paths.at("unified") + file))
+        << unneeded << " enabled for a run whose limits do not need it";
+  }
+
+  // The same host without a list of limits: every hierarchy and controller, as before.
   auto every = Group::create_run(host, "shape-every");
   for (const std::string controller : {"cpu", "cpuset", "freezer"}) {
-    if (v1_mount_of(host, controller)) {
+    if (host.has(controller)) {
       EXPECT_TRUE(every->paths().contains(controller)) << controller;
     }
   }
