@@ -2,12 +2,12 @@
 // supervisor pid (sb-<pid>-*) in any hierarchy, and processes whose command line has a marker.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -35,6 +35,20 @@ inline std::vector<std::string> run_cgroups_of(pid_t supervisor) {
   return found;
 }
 
+// The text of a /proc file, or what could be read of it before its process went away: reading
+// the file of a process that exits meanwhile fails with ESRCH, which std::ifstream turns into an
+// exception (libstdc++'s underflow throws on a read error) instead of an end of file.
+inline std::string proc_file_text(const std::filesystem::path& path) {
+  std::string text;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
+  ::close(fd);
+  return text;
+}
+
 // Pids of processes whose command line (arguments joined by spaces) starts with `command`, other
 // than ourselves. Zombies have an empty command line and are found by pid elsewhere.
 inline std::vector<pid_t> processes_running(const std::string& command) {
@@ -46,8 +60,7 @@ inline std::vector<pid_t> processes_running(const std::string& command) {
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     const pid_t pid = std::stoi(name);
     if (pid == getpid()) continue;
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    std::string cmdline = proc_file_text(entry.path() / "cmdline");
     for (auto& c : cmdline) {
       if (c == '\0') c = ' ';
     }
@@ -58,7 +71,7 @@ inline std::vector<pid_t> processes_running(const std::string& command) {
 
 // The field `key` ("Uid", "CapEff", "PPid") of /proc/<pid>/status, or empty.
 inline std::string proc_status_field(pid_t pid, const std::string& key) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::istringstream in(proc_file_text("/proc/" + std::to_string(pid) + "/status"));
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind(key + ":", 0) == 0) {
