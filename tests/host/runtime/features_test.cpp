@@ -1,5 +1,6 @@
 // Features around the core: the cgroup and time namespaces, --watch, tenants in the report, and
 // a run where one job cannot start while the others run.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -74,6 +75,12 @@ TEST_F(Features, AJobThatCannotStartDoesNotStopTheOthers) {
   EXPECT_EQ(json.at("jobs").at(1).at("status"), "setup_failed");
 }
 
+// The first job's cgroup as a run's --report file names it.
+std::string first_job_cgroup(const std::filesystem::path& report) {
+  std::ifstream in(report);
+  return nlohmann::json::parse(in).at("jobs").at(0).at("cgroup");
+}
+
 TEST_F(Features, TenantsAppearInTheJobsCgroupPath) {
   PolicyText policy;
   policy.name = "farm";
@@ -87,9 +94,7 @@ TEST_F(Features, TenantsAppearInTheJobsCgroupPath) {
   const auto report = dir_ / "report.json";
   const auto result = run(policy, {}, {"--report", report.string()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  std::ifstream in(report);
-  const auto json = nlohmann::json::parse(in);
-  const std::string path = json.at("jobs").at(0).at("cgroup");
+  const std::string path = first_job_cgroup(report);
   EXPECT_TRUE(path.starts_with("/sb-")) << path;
   EXPECT_TRUE(path.ends_with("-farm/team/build")) << path;
 }
@@ -101,9 +106,7 @@ TEST_F(Features, RunOfOneJobIsTheJobsOwnCgroup) {
   const auto report = dir_ / "report.json";
   const auto result = run(policy, {"/bin/cat", "/proc/self/cgroup"}, {"--report", report.string()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  std::ifstream in(report);
-  const auto json = nlohmann::json::parse(in);
-  const std::string path = json.at("jobs").at(0).at("cgroup");
+  const std::string path = first_job_cgroup(report);
   // No level below the run group: /sb-<pid>-<start>-solo itself, and the job is in it.
   EXPECT_TRUE(path.starts_with("/sb-")) << path;
   EXPECT_TRUE(path.ends_with("-solo")) << path;
