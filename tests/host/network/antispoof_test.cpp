@@ -19,10 +19,7 @@ constexpr int datagrams = 50;
 bool send_from(const std::string& from, const std::string& gateway, const std::string& what,
                int count) {
   const Fd sock = udp_bound(from, 0);
-  sockaddr_in peer{};
-  peer.sin_family = AF_INET;
-  peer.sin_port = htons(port);
-  inet_pton(AF_INET, gateway.c_str(), &peer.sin_addr);
+  sockaddr_in peer = ipv4(gateway, port).value();
   for (int i = 0; i < count; ++i) {
     if (sendto(sock.get(), what.data(), what.size(), 0, reinterpret_cast<sockaddr*>(&peer),
                sizeof peer) != static_cast<ssize_t>(what.size())) {

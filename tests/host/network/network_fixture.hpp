@@ -320,17 +320,24 @@ inline bool wait_for_listener(uint16_t port,
   return false;
 }
 
+// The IPv4 socket address of address:port; nullopt when `address` is not a dotted quad.
+inline std::optional<sockaddr_in> ipv4(const std::string& address, uint16_t port) {
+  sockaddr_in where{};
+  where.sin_family = AF_INET;
+  where.sin_port = htons(port);
+  if (inet_pton(AF_INET, address.c_str(), &where.sin_addr) != 1) return std::nullopt;
+  return where;
+}
+
 // Connects to address:port over TCP from the calling process's namespace: 0 when connected,
 // otherwise the errno of the failure (ETIMEDOUT after `limit`).
 inline int tcp_connect(const std::string& address, uint16_t port,
                        std::chrono::milliseconds limit = std::chrono::seconds(2)) {
   Fd sock(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (sock.get() < 0) return errno;
-  sockaddr_in peer{};
-  peer.sin_family = AF_INET;
-  peer.sin_port = htons(port);
-  if (inet_pton(AF_INET, address.c_str(), &peer.sin_addr) != 1) return EINVAL;
-  if (connect(sock.get(), reinterpret_cast<sockaddr*>(&peer), sizeof peer) == 0) return 0;
+  auto peer = ipv4(address, port);
+  if (!peer) return EINVAL;
+  if (connect(sock.get(), reinterpret_cast<sockaddr*>(&*peer), sizeof *peer) == 0) return 0;
   if (errno != EINPROGRESS) return errno;
   pollfd wait{sock.get(), POLLOUT, 0};
   if (poll(&wait, 1, static_cast<int>(limit.count())) != 1) return ETIMEDOUT;
@@ -346,10 +353,7 @@ inline Fd tcp_listen(const std::string& address, uint16_t port) {
   Fd sock(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const int yes = 1;
   setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_port = htons(port);
-  inet_pton(AF_INET, address.c_str(), &local.sin_addr);
+  sockaddr_in local = ipv4(address, port).value();
   if (bind(sock.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
       listen(sock.get(), 128) != 0) {
     throw std::runtime_error("cannot listen on " + address + ":" + std::to_string(port) + ": " +
@@ -362,10 +366,7 @@ inline Fd tcp_listen(const std::string& address, uint16_t port) {
 // datagram fails the test instead of hanging it.
 inline Fd udp_bound(const std::string& address, uint16_t port) {
   Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_port = htons(port);
-  inet_pton(AF_INET, address.c_str(), &local.sin_addr);
+  sockaddr_in local = ipv4(address, port).value();
   if (bind(sock.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
     throw std::runtime_error("cannot bind udp " + address + ": " + std::strerror(errno));
   }

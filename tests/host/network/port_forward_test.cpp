@@ -99,10 +99,7 @@ Digest read_digest(int fd, size_t limit = SIZE_MAX) {
 // A blocking TCP connection from our namespace; -1 on failure.
 Fd connect_to(const std::string& address, uint16_t port) {
   Fd sock(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in peer{};
-  peer.sin_family = AF_INET;
-  peer.sin_port = htons(port);
-  inet_pton(AF_INET, address.c_str(), &peer.sin_addr);
+  sockaddr_in peer = ipv4(address, port).value();
   if (connect(sock.get(), reinterpret_cast<sockaddr*>(&peer), sizeof peer) != 0) {
     const int error = errno;  // for the caller, past close()
     sock.reset();
@@ -490,10 +487,7 @@ TEST_F(PortForwardTest, UdpDatagramsReachTheJobAndItsAnswersTheirOwnClient) {
 
   // Two clients in turns: each must get the answers to its own datagrams, none of the other's.
   const Fd first = udp_bound("127.0.0.1", 0), second = udp_bound("127.0.0.1", 0);
-  sockaddr_in forward{};
-  forward.sin_family = AF_INET;
-  forward.sin_port = htons(18053);
-  inet_pton(AF_INET, "127.0.0.1", &forward.sin_addr);
+  sockaddr_in forward = ipv4("127.0.0.1", 18053).value();
   for (int i = 0; i < rounds; ++i) {
     for (const auto& [sock, name] : {std::pair{first.get(), 'a'}, {second.get(), 'b'}}) {
       const std::string datagram = name + std::to_string(i);
