@@ -274,6 +274,9 @@ void Supervisor::on_channel(size_t index) {
     const ChildMessage& message = *received.message;
     if (message.kind == ChildMessage::Kind::job_exited) {
       job.end.job_status = message.wait_status;
+      // With a pid namespace nothing of the job outlives this but what pid 1's exit kills at
+      // once: its use is final now, and reading it here overlaps pid 1's namespace teardown.
+      if (job.own_pid_namespace && job.running) record_usage(job);
     } else if (message.kind == ChildMessage::Kind::job_stopped) {
       if (job.interactive && job.running) follow_job_stop(job.process.pid);
     } else if (!job.end.failure_code) {  // the first failure is the cause, later ones follow it
@@ -320,21 +323,25 @@ void Supervisor::on_pid1_exit(size_t index) {
   report.user_seconds = seconds(usage.ru_utime);
   report.system_seconds = seconds(usage.ru_stime);
   report.peak_rss_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;
-  if (job.group) {
-    try {
-      const cgroup::Usage used = job.group->usage();
-      report.usage =
-          JobReport::Cgroup{used.cpu_usage_us,     used.cpu_user_us,   used.cpu_system_us,
-                            used.cpu_throttled_us, used.memory_peak,   used.oom_kills,
-                            used.pids_peak,        used.io_read_bytes, used.io_write_bytes};
-      report.usage->memory_high_events = used.memory_high_events;
-      job.end.oom_kills = used.oom_kills;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "sandbox: job '%s': read cgroup usage: %s\n", report.name.c_str(),
-                   e.what());
-    }
-  }
+  if (!report.usage) record_usage(job);
   classify(job.end, report);
+}
+
+void Supervisor::record_usage(SupervisedJob& job) {
+  if (!job.group) return;
+  JobReport& report = job.report;
+  try {
+    const cgroup::Usage used = job.group->usage();
+    report.usage =
+        JobReport::Cgroup{used.cpu_usage_us,     used.cpu_user_us,   used.cpu_system_us,
+                          used.cpu_throttled_us, used.memory_peak,   used.oom_kills,
+                          used.pids_peak,        used.io_read_bytes, used.io_write_bytes};
+    report.usage->memory_high_events = used.memory_high_events;
+    job.end.oom_kills = used.oom_kills;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sandbox: job '%s': read cgroup usage: %s\n", report.name.c_str(),
+                 e.what());
+  }
 }
 
 void Supervisor::kill_everything() {

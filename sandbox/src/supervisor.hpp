@@ -77,6 +77,8 @@ class Supervisor {
   void on_timer(Clock::time_point now);
   void on_pid1_exit(size_t job);
   void on_channel(size_t job);
+  // The job's cgroup use into its report: when the job is known to be over (and only once).
+  void record_usage(SupervisedJob& job);
   void arm_timer(Clock::time_point now);
   void sample_shares(std::optional<size_t> stopping_job);
   bool member_running(const ShareMember& member) const;

@@ -158,6 +158,22 @@ TEST_F(Supervision, SigkillOfSandboxLeavesNoJobProcess) {
   }
 }
 
+TEST_F(Supervision, NextRunCollectsTheCgroupsOfASigkilledSandbox) {
+  const std::string marker = unique_marker("8.3");
+  SandboxProcess killed(run_args({}, {"/bin/sh", "-c", marker}));
+  ASSERT_TRUE(eventually([&] { return processes_running(marker).size() == 1; }));
+  killed.signal(SIGKILL);
+  killed.wait();
+  ASSERT_TRUE(eventually([&] { return processes_running(marker).empty(); }, 5s));
+  ASSERT_NE(run_cgroups_of(killed.pid()), std::vector<std::string>{})
+      << "a SIGKILLed supervisor cannot remove its own groups";
+  // The next run finds them (after launching its own job, while that one starts) and removes them.
+  const auto result = run({}, {"/bin/true"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(run_cgroups_of(killed.pid()), std::vector<std::string>{});
+  cgroup::collect_stale(cgroup::detect());  // nothing left behind should the run have failed to
+}
+
 TEST_F(Supervision, ReportDescribesTheRun) {
   const auto report = dir_ / "report.json";
   const auto result = run({}, {"/bin/sh", "-c", "exit 5"}, {"--report", report.string()});
