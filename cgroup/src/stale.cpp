@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <set>
 
 #include "cgroup/parse.hpp"
 #include "delegation.hpp"
@@ -26,19 +27,33 @@ bool owner_alive(const parse::RunGroupOwner& owner) {
 }  // namespace
 
 std::vector<std::string> collect_stale(const Host& host) {
+  const std::vector<Hierarchy> all = hierarchies(host);
+  // Where to look for run groups. create_run makes a run group in the cgroup2 hierarchy first
+  // (always, when it uses one) and removes it there last, so with a cgroup2 hierarchy its listing
+  // names every stale group: one directory listing per run instead of one per hierarchy. Without
+  // one, every hierarchy is listed.
+  std::vector<Hierarchy> listed = all;
+  if (!all.empty() && all.front().version == 2) {
+    listed.resize(1);
+  }
+  std::set<std::string> dead;
+  for (const Hierarchy& hierarchy : listed) {
+    for (const std::string& name : fs::subdirectories(hierarchy.mount + run_parent(hierarchy))) {
+      const auto owner = parse::run_group_owner(name);
+      if (owner && !owner_alive(*owner)) {
+        dead.insert(name);
+      }
+    }
+  }
+
   // Each stale run group, by directory name, with its directory in every hierarchy.
   std::map<std::string, std::unique_ptr<Group::Impl>> stale;
-  for (const Hierarchy& hierarchy : hierarchies(host)) {
-    const std::string parent = run_parent(hierarchy);
-    for (const std::string& name : fs::subdirectories(hierarchy.mount + parent)) {
-      const auto owner = parse::run_group_owner(name);
-      if (!owner || owner_alive(*owner)) {
-        continue;
-      }
-      const std::string path = join_path(parent, name);
+  for (const std::string& name : dead) {
+    for (const Hierarchy& hierarchy : all) {
+      const std::string path = join_path(run_parent(hierarchy), name);
       fs::Fd fd = fs::open_dir_if_exists(hierarchy.mount + path);
       if (!fd) {
-        continue;  // removed meanwhile
+        continue;  // not in this hierarchy, or removed meanwhile
       }
       auto& group = stale[name];
       if (!group) {
@@ -80,7 +95,7 @@ std::vector<std::string> collect_stale(const Host& host) {
   }
   // Then the supervisor leaf, once no live supervisor leases our cgroup and no run group is left
   // beside it: its owner was killed before it could move back out.
-  for (const Hierarchy& hierarchy : hierarchies(host)) {
+  for (const Hierarchy& hierarchy : all) {
     if (hierarchy.version != 2 || hierarchy.controllers.empty()) {
       continue;
     }

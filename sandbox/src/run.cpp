@@ -233,7 +233,12 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     for (const auto& problem : problems) text += "\n  " + problem.to_string();
     throw Error(exit_code::host_unsupported, text);
   }
-  phases.done("host check");
+  try {
+    cgroup::collect_stale(host);  // groups of runs whose supervisor was SIGKILLed
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sandbox: removing stale cgroups: %s\n", e.what());
+  }
+  phases.done("host check and stale cgroups");
 
   RunGroups groups;
   cgroup::RunGroupSpec run_group{policy.name, options.cgroup_parent, {}, std::nullopt};
@@ -384,14 +389,6 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   if (network) measure_network_shares(policy, *network, jobs, supervisor);
 
   phases.done("jobs launched");
-  // Groups of runs whose supervisor was SIGKILLed are collected while our jobs start on the other
-  // CPUs, off the path to their exec: only our own groups (alive) are needed before that.
-  try {
-    cgroup::collect_stale(host);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "sandbox: removing stale cgroups: %s\n", e.what());
-  }
-  phases.done("stale cgroups collected");
   supervisor.run();
   phases.done("jobs ended");
   if (network) report_traffic(*network, jobs);
