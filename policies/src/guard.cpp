@@ -2,11 +2,14 @@
 
 #include <yaml-cpp/eventhandler.h>
 
+#include <algorithm>
 #include <sstream>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace policies::detail {
+
 namespace {
 
 // Counts values and nesting as the parser reports them; throws Stop at the first bound
@@ -18,7 +21,9 @@ class BoundedEvents : public YAML::EventHandler {
   };
 
   void OnDocumentStart(const YAML::Mark& mark) override {
-    if (++documents_ > 1) stop(mark, "more than one YAML document: a policy file holds one");
+    if (++documents_ > 1) {
+      throw Stop{ShapeProblem{mark, "more than one YAML document: a policy file holds one", true}};
+    }
   }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { value(mark); }
@@ -124,8 +129,58 @@ std::optional<ShapeProblem> check_flow_depth(const std::string& yaml) {
   return std::nullopt;
 }
 
-std::optional<ShapeProblem> prescan(const std::string& yaml) {
-  if (auto problem = check_flow_depth(yaml)) return problem;
+bool bounded_by_its_text(const std::string& yaml) {
+  if (yaml.size() > max_values / 2) return false;
+  long flow = 0;       // flow collections open at the end of the line before
+  size_t carried = 0;  // that line's bound, while one is open
+  for (size_t start = 0; start < yaml.size();) {
+    const size_t end = std::min(yaml.find('\n', start), yaml.size());
+    const std::string_view line(yaml.data() + start, end - start);
+    start = end + 1;
+    if (line.starts_with("---") || line.starts_with("...") || line.starts_with("%")) return false;
+    size_t indent = 0;
+    while (indent < line.size() && line[indent] == ' ') ++indent;
+    if (indent < line.size() && line[indent] == '\t') return false;
+
+    // Inside a flow collection indentation means nothing: go on from where it was opened.
+    size_t bound = flow > 0 ? carried : 2 * (indent + 1);
+    char quote = 0;
+    char previous = ' ';
+    for (size_t i = indent; i < line.size(); ++i) {
+      const char c = line[i];
+      const char next = i + 1 < line.size() ? line[i + 1] : ' ';
+      // Indicators count wherever they are, in quotes too: counting too many is safe.
+      if (c == '[' || c == '{') {
+        ++bound;
+        ++flow;
+      } else if (c == ']' || c == '}') {
+        --flow;
+      } else if ((c == '-' || c == '?' || c == ':') && (next == ' ' || next == '\t')) {
+        ++bound;
+      }
+      // Quotes only decide where a comment starts and whether a string goes on past the line.
+      if (quote == '"' && c == '\\') {
+        ++i;
+      } else if (quote != 0 && c == quote) {
+        if (quote == '\'' && next == '\'') {
+          ++i;  // '' is an escaped quote
+        } else {
+          quote = 0;
+        }
+      } else if (quote == 0 && (c == '\'' || c == '"')) {
+        quote = c;
+      } else if (quote == 0 && c == '#' && (previous == ' ' || previous == '\t')) {
+        break;
+      }
+      previous = c;
+    }
+    if (quote != 0 || flow < 0 || bound > max_depth) return false;
+    carried = bound;
+  }
+  return flow == 0;
+}
+
+std::optional<ShapeProblem> prescan_events(const std::string& yaml) {
   std::istringstream input(yaml);
   YAML::Parser parser(input);
   BoundedEvents events;
@@ -136,6 +191,39 @@ std::optional<ShapeProblem> prescan(const std::string& yaml) {
     return stop.problem;
   }
   return std::nullopt;
+}
+
+bool text_goes_on_after(const YAML::Node& root, const std::string& yaml) {
+  // The line of the last node to start, walking the tree (a bounded walk: aliases may repeat
+  // nodes; past the bound the answer is "maybe", and that is safe).
+  int last_node = -1;
+  std::vector<YAML::Node> pending{root};
+  for (size_t visited = 0; !pending.empty(); ++visited) {
+    if (visited > max_walk) return true;
+    const YAML::Node node = std::move(pending.back());
+    pending.pop_back();
+    last_node = std::max(last_node, node.Mark().line);
+    if (node.IsSequence() || node.IsMap()) {
+      for (auto item = node.begin(); item != node.end(); ++item) {
+        if (node.IsMap()) {
+          pending.push_back(item->first);
+          pending.push_back(item->second);
+        } else {
+          pending.push_back(*item);
+        }
+      }
+    }
+  }
+  // The last line with more than blanks, a comment, or the ends of flow collections.
+  int line = 0, last_content = -1;
+  for (size_t start = 0; start < yaml.size(); ++line) {
+    const size_t end = std::min(yaml.find('\n', start), yaml.size());
+    const std::string_view text(yaml.data() + start, end - start);
+    start = end + 1;
+    const size_t first = text.find_first_not_of(" ]},");
+    if (first != std::string_view::npos && text[first] != '#') last_content = line;
+  }
+  return last_content > last_node;
 }
 
 std::optional<ShapeProblem> check_shape(const YAML::Node& root) {

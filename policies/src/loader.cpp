@@ -39,11 +39,22 @@ std::string name_from_file(const std::string& file) {
 // The document's tree, or nullopt after reporting why there is none.
 std::optional<YAML::Node> parse(Reader& reader, const std::string& yaml) {
   try {
-    if (auto problem = detail::prescan(yaml)) {
+    // yaml-cpp reads the text twice (events, then the tree) unless the text alone shows the
+    // events have nothing to find; then, the tree must show that the document took in the whole
+    // text (YAML::Load quietly drops a second one), or the events are read after all.
+    const bool bounded = detail::bounded_by_its_text(yaml);
+    std::optional<detail::ShapeProblem> problem = detail::check_flow_depth(yaml);
+    if (!problem && !bounded) problem = detail::prescan_events(yaml);
+    std::optional<YAML::Node> root;
+    if (!problem) root = YAML::Load(yaml);
+    if (!problem && bounded && detail::text_goes_on_after(*root, yaml)) {
+      problem = detail::prescan_events(yaml);
+    }
+    if (problem) {
       reader.error(reader.at(problem->where), "", problem->message);
       return std::nullopt;
     }
-    return YAML::Load(yaml);
+    return root;
   } catch (const YAML::Exception& e) {
     // yaml-cpp's messages are lower-case phrases such as "end of map not found".
     reader.error(reader.at(e.mark), "", "YAML syntax: " + e.msg);

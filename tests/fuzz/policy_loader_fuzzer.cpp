@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "guard.hpp"
 #include "policies/loader.hpp"
 
 namespace {
@@ -55,10 +56,26 @@ void check(const policies::LoadResult& result) {
   }
 }
 
+// The loader skips its event parse when the text alone bounds a document (guard.hpp): that must
+// never skip a document the event parse would stop for its values or nesting.
+void check_text_bound(const std::string& yaml) {
+  if (!policies::detail::bounded_by_its_text(yaml)) return;
+  try {
+    const auto problem = policies::detail::prescan_events(yaml);
+    // A second document is the loader's to find (YAML::LoadAll), not the bound's.
+    if (problem && !problem->second_document) {
+      broken("the text bound passed a document the event parse stops: " + problem->message);
+    }
+  } catch (const YAML::Exception&) {
+    // Not YAML: the loader reports that the same way with or without the event parse.
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string yaml(reinterpret_cast<const char*>(data), size);
   check(policies::load_policy_string(yaml, "fuzz.yaml"));
+  check_text_bound(yaml);
   return 0;
 }

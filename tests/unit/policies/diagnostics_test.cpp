@@ -211,6 +211,16 @@ TEST(HostileInput, SecondDocumentIsRejected) {
   EXPECT_EQ(result.diagnostics.at(0).where.line, 2);
 }
 
+TEST(HostileInput, SecondDocumentWithoutAMarkerIsRejected) {
+  // yaml-cpp ends a document at a stray flow entry and starts another one; YAML::Load alone would
+  // return the first and drop the policy that follows (found by fuzzing).
+  auto result = load(", expect: 5\nversion: 1\njobs: [{name: a, command: [/bin/true]}]\n");
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.diagnostics.at(0).message.find("more than one YAML document"),
+            std::string::npos)
+      << all_diagnostics(result);
+}
+
 TEST(HostileInput, SelfReferencingAliasIsRejected) {
   // yaml-cpp registers an anchor before its collection is complete, so this node contains itself:
   // a reader walking it would never stop.
