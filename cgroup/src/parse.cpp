@@ -2,27 +2,40 @@
 
 #include <algorithm>
 #include <charconv>
-#include <sstream>
 
 namespace cgroup::parse {
 
 namespace {
 
+// The parts of `text` between separators, as std::getline gives them (no part after a final
+// separator). Plain scanning: an istringstream per line was most of detect()'s own time.
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> parts;
-  std::string part;
-  std::istringstream in(text);
-  while (std::getline(in, part, separator)) {
-    parts.push_back(part);
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = std::min(text.find(separator, start), text.size());
+    parts.emplace_back(text, start, end - start);
+    start = end + 1;
   }
   return parts;
 }
 
+std::vector<std::string> lines(const std::string& text) {
+  return split(text, '\n');
+}
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+// Whitespace-separated words, as `>>` reads them.
 std::vector<std::string> words(const std::string& line) {
   std::vector<std::string> result;
-  std::istringstream in(line);
-  for (std::string word; in >> word;) {
-    result.push_back(word);
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && is_blank(line[i])) ++i;
+    const size_t start = i;
+    while (i < line.size() && !is_blank(line[i])) ++i;
+    if (i > start) result.emplace_back(line, start, i - start);
   }
   return result;
 }
@@ -65,8 +78,7 @@ const std::set<std::string>& v1_controllers() {
 
 std::vector<Mount> mountinfo(const std::string& text) {
   std::vector<Mount> mounts;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
+  for (const std::string& line : lines(text)) {
     // id parent major:minor root mount_point options [optional...] - fstype source super_options
     const std::vector<std::string> fields = words(line);
     size_t dash = 0;
@@ -96,8 +108,7 @@ std::vector<Mount> mountinfo(const std::string& text) {
 
 std::vector<Membership> proc_cgroup(const std::string& text) {
   std::vector<Membership> result;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
+  for (const std::string& line : lines(text)) {
     const size_t first = line.find(':');
     const size_t second = first == std::string::npos ? first : line.find(':', first + 1);
     if (second == std::string::npos) {
@@ -232,8 +243,7 @@ Host describe(const std::vector<Mount>& mounts, const std::vector<Membership>& m
 
 std::map<std::string, uint64_t> flat_keyed(const std::string& text) {
   std::map<std::string, uint64_t> values;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
+  for (const std::string& line : lines(text)) {
     const std::vector<std::string> fields = words(line);
     if (fields.size() == 2) {
       if (auto value = to_u64(fields[1])) {
@@ -246,8 +256,7 @@ std::map<std::string, uint64_t> flat_keyed(const std::string& text) {
 
 IoBytes io_stat(const std::string& text) {
   IoBytes total;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
+  for (const std::string& line : lines(text)) {
     const std::vector<std::string> fields = words(line);
     for (size_t i = 1; i < fields.size(); ++i) {
       const size_t equals = fields[i].find('=');
@@ -271,8 +280,7 @@ IoBytes io_stat(const std::string& text) {
 
 IoBytes blkio_service_bytes(const std::string& text) {
   IoBytes total;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
+  for (const std::string& line : lines(text)) {
     const std::vector<std::string> fields = words(line);
     if (fields.size() != 3) {
       continue;  // "Total N" and blank lines

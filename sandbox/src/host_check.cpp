@@ -1,5 +1,6 @@
 #include "host_check.hpp"
 
+#include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
@@ -19,11 +20,17 @@ namespace sandbox {
 
 namespace {
 
+// The first line of a small kernel file, with read(2): a stream would set up a locale and an 8 KB
+// buffer for a few bytes, on every run.
 std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  char buffer[256];
+  const ssize_t got = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  if (got <= 0) return "";
+  const std::string_view text(buffer, static_cast<size_t>(got));
+  return std::string(text.substr(0, text.find('\n')));
 }
 
 bool file_lists_module(const std::string& path, const std::string& module) {
