@@ -1,4 +1,5 @@
 // Accounting: what a group used, from the files each layout keeps (docs/cgroups.md, Accounting).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,6 +71,17 @@ uint64_t subtree_oom_kills(const std::string& path) {
   return kills;
 }
 
+uint64_t oom_kills_v1(const Dir& memory) {
+  // A job's group is a leaf: its link count (two plus one per subdirectory, as the cgroup file
+  // system keeps it) spares listing its thirty-odd control files.
+  struct stat info {};
+  if (::fstat(memory.fd.get(), &info) == 0 && info.st_nlink == 2) {
+    const auto text = fs::read_at_if_exists(memory.fd.get(), "memory.oom_control");
+    return text ? parse::flat_keyed(*text)["oom_kill"] : 0;
+  }
+  return subtree_oom_kills(memory.full());
+}
+
 void memory_usage(const Group::Impl& group, Usage& usage) {
   const Dir* memory = group.dir_for("memory");
   if (!memory) {
@@ -84,7 +96,7 @@ void memory_usage(const Group::Impl& group, Usage& usage) {
   } else {
     usage.memory_current = read_number(*memory, "memory.usage_in_bytes").value_or(0);
     usage.memory_peak = read_number(*memory, "memory.max_usage_in_bytes").value_or(0);
-    usage.oom_kills = subtree_oom_kills(memory->full());
+    usage.oom_kills = oom_kills_v1(*memory);
   }
   usage.memory_peak =
       std::max({usage.memory_peak, usage.memory_current, group.sampled_memory_peak});
