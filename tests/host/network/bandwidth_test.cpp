@@ -46,6 +46,26 @@ Measurement read_iperf_report(const fs::path& path) {
   return {received["bits_per_second"].get<double>() / 1e6, received["bytes"].get<uint64_t>(), ""};
 }
 
+// The machine's CPU time so far (/proc/stat, all CPUs), and how much of it the hypervisor gave to
+// other guests (steal).
+struct CpuTime {
+  uint64_t steal = 0, total = 0;
+  static CpuTime now() {
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    stat >> cpu;
+    CpuTime time;
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    for (int field = 0; field < 8 && stat; ++field) {
+      uint64_t ticks = 0;
+      stat >> ticks;
+      time.total += ticks;
+      if (field == 7) time.steal = ticks;
+    }
+    return time;
+  }
+};
+
 class BandwidthTest : public NetnsTest {
  protected:
   // Starts one iperf3 client per job at once (uploading, or downloading when `reverse`), each
@@ -79,6 +99,7 @@ class BandwidthTest : public NetnsTest {
     for (size_t i = 0; i < jobs.size(); ++i) {
       links.push_back(network.attach(jobs[i], clients[i]->pid()));
     }
+    const CpuTime before = CpuTime::now();
     for (size_t i = 0; i < jobs.size(); ++i) clients[i]->release(links[i]);  // all start together
     std::vector<Measurement> results;
     for (size_t i = 0; i < jobs.size(); ++i) {
@@ -96,7 +117,22 @@ class BandwidthTest : public NetnsTest {
                   result.mbps);
       results.push_back(result);
     }
+    const CpuTime after = CpuTime::now();
+    steal_ = after.total > before.total
+                 ? double(after.steal - before.steal) / double(after.total - before.total)
+                 : 0;
+    std::printf("  CPU steal time meanwhile: %.0f %%\n", 100 * steal_);
     return results;
+  }
+
+  // For a link-usage failure: a VM whose CPUs the hypervisor takes away for longer than an HTB
+  // class's burst loses that link time for good (measured: stalls of 30-50 ms against bursts of
+  // 10 ms cost up to 7 % of the link at 25-45 % steal), so say how much there was.
+  std::string steal_note() const {
+    char note[120];
+    std::snprintf(note, sizeof note, " (CPU steal time during the measurement: %.0f %%)",
+                  100 * steal_);
+    return note;
   }
 
   // Checks a two-job split against the requested fraction for the first job.
@@ -107,10 +143,12 @@ class BandwidthTest : public NetnsTest {
     const double fraction = got[0].mbps / sum;
     EXPECT_NEAR(fraction, first_fraction, 0.05)
         << "achieved " << got[0].mbps << " and " << got[1].mbps << " Mbit/s";
-    EXPECT_NEAR(sum, link_bps / 1e6, 0.10 * link_bps / 1e6) << "the link is not used in full";
+    EXPECT_NEAR(sum, link_bps / 1e6, 0.10 * link_bps / 1e6)
+        << "the link is not used in full" << steal_note();
   }
 
   TempDir dir_;
+  double steal_ = 0;  // of the last measure()
 };
 
 std::vector<policies::Job> jobs_75_25(std::optional<uint64_t> net_max_of_second = std::nullopt) {
@@ -150,7 +188,8 @@ TEST_F(BandwidthTest, LoneJobBorrowsTheWholeLink) {
     auto network = RunNetwork::create(policy_of(jobs), reverse ? "run-alone-down" : "run-alone-up");
     ASSERT_NE(network, nullptr);
     const auto got = measure(*network, {jobs[1]}, reverse);
-    EXPECT_GT(got[0].mbps, 0.90 * link_bps / 1e6) << (reverse ? "download" : "upload");
+    EXPECT_GT(got[0].mbps, 0.90 * link_bps / 1e6)
+        << (reverse ? "download" : "upload") << steal_note();
     EXPECT_LT(got[0].mbps, 1.02 * link_bps / 1e6) << (reverse ? "download" : "upload");
   }
 }
@@ -186,7 +225,8 @@ TEST_F(BandwidthTest, TenantsSplitTheLinkThenTheirJobsSplitTheTenantsPart) {
   EXPECT_NEAR(got[0].mbps / sum, 0.375, 0.05);
   EXPECT_NEAR(got[1].mbps / sum, 0.125, 0.05);
   EXPECT_NEAR(got[2].mbps / sum, 0.5, 0.05);
-  EXPECT_NEAR(sum, link_bps / 1e6, 0.10 * link_bps / 1e6);
+  EXPECT_NEAR(sum, link_bps / 1e6, 0.10 * link_bps / 1e6)
+      << "the link is not used in full" << steal_note();
 }
 
 }  // namespace
