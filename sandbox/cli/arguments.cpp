@@ -83,7 +83,24 @@ const std::vector<std::string>& log_levels() {
   return levels;
 }
 
-void declare_command_line(CLI::App& app, Arguments& args) {
+std::string named_subcommand(int argc, const char* const* argv) {
+  static const char* const names[] = {"run", "validate", "explain", "check", "gc"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "-v" || word == "--verbose" || word.starts_with("--log-level=")) continue;
+    if (word == "-l" || word == "--log-level") {
+      ++i;  // its value
+      continue;
+    }
+    for (const char* name : names) {
+      if (word == name) return word;
+    }
+    return "";
+  }
+  return "";
+}
+
+void declare_command_line(CLI::App& app, Arguments& args, const std::string& only) {
   app.description(
       "sandbox: run jobs in their own namespaces and cgroups, sharing the machine as a YAML "
       "policy says.");
@@ -95,11 +112,12 @@ void declare_command_line(CLI::App& app, Arguments& args) {
       ->check(CLI::IsMember(log_levels()));
   app.add_flag_callback(
       "-v,--verbose", [&args] { args.log_level = "debug"; }, "Same as --log-level debug");
-  declare_run(app, args);
-  declare_validate(app, args);
-  declare_explain(app, args);
-  declare_check(app, args);
-  declare_gc(app, args);
+  const auto wanted = [&only](const char* name) { return only.empty() || only == name; };
+  if (wanted("run")) declare_run(app, args);
+  if (wanted("validate")) declare_validate(app, args);
+  if (wanted("explain")) declare_explain(app, args);
+  if (wanted("check")) declare_check(app, args);
+  if (wanted("gc")) declare_gc(app, args);
 }
 
 }  // namespace sandbox::cli

@@ -25,7 +25,7 @@ int dispatch(const sandbox::cli::Arguments& args) {
 int main(int argc, char** argv) {
   CLI::App app;
   sandbox::cli::Arguments args;
-  sandbox::cli::declare_command_line(app, args);
+  sandbox::cli::declare_command_line(app, args, sandbox::cli::named_subcommand(argc, argv));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

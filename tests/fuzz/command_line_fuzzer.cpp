@@ -49,6 +49,41 @@ void check(const sandbox::cli::Arguments& args, const CLI::App& app) {
   if (args.command == "explain" && args.explain.file.empty()) broken("explain without a file");
 }
 
+// How one declaration took an argv: the arguments, or the exit code of its ParseError (0 for
+// --help and --version), as main would exit.
+struct Outcome {
+  bool parsed = false;
+  int exit_code = 0;
+  sandbox::cli::Arguments args;
+};
+
+Outcome parse_with(const std::vector<const char*>& argv, const std::string& only) {
+  CLI::App app;
+  Outcome outcome;
+  sandbox::cli::declare_command_line(app, outcome.args, only);
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    // What the tool prints for it must format too (help, version and every error message).
+    std::ostringstream out, err;
+    outcome.exit_code = app.exit(e, out, err);
+    return outcome;
+  }
+  // Anything else escaping parse() would end the fuzzer here as an uncaught exception.
+  check(outcome.args, app);
+  outcome.parsed = true;
+  return outcome;
+}
+
+bool same(const sandbox::cli::Arguments& a, const sandbox::cli::Arguments& b) {
+  return a.log_level == b.log_level && a.command == b.command && a.run.policy == b.run.policy &&
+         a.run.report == b.run.report && a.run.cgroup_parent == b.run.cgroup_parent &&
+         a.run.watch == b.run.watch && a.run.command == b.run.command &&
+         a.validate.files == b.validate.files && a.validate.syntax_only == b.validate.syntax_only &&
+         a.explain.file == b.explain.file && a.explain.json == b.explain.json &&
+         a.check.policy == b.check.policy && a.check.json == b.check.json;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -56,18 +91,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<const char*> argv = {"sandbox"};
   for (const auto& word : words) argv.push_back(word.c_str());
 
-  CLI::App app;
-  sandbox::cli::Arguments args;
-  sandbox::cli::declare_command_line(app, args);
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    // What the tool prints for it must format too (help, version and every error message).
-    std::ostringstream out, err;
-    (void)app.exit(e, out, err);
-    return 0;
+  const Outcome whole = parse_with(argv, "");
+  // main declares only the subcommand named up front: it must take every argv as the whole
+  // declaration does (same arguments, or an error or help alike).
+  const std::string only =
+      sandbox::cli::named_subcommand(static_cast<int>(argv.size()), argv.data());
+  if (only.empty()) return 0;
+  const Outcome narrow = parse_with(argv, only);
+  if (whole.parsed != narrow.parsed || (whole.exit_code == 0) != (narrow.exit_code == 0)) {
+    broken("declaring only '" + only + "' changes the outcome: " +
+           (whole.parsed ? "parsed" : "exit " + std::to_string(whole.exit_code)) + " vs " +
+           (narrow.parsed ? "parsed" : "exit " + std::to_string(narrow.exit_code)));
   }
-  // Anything else escaping parse() would end the fuzzer here as an uncaught exception.
-  check(args, app);
+  if (whole.parsed && !same(whole.args, narrow.args)) {
+    broken("declaring only '" + only + "' changes the parsed arguments");
+  }
   return 0;
 }
