@@ -5,7 +5,8 @@
 //   cmake --build build --target bench_startup && build/bin/bench_startup [runs] [other-sandbox...]
 //
 // Further `sandbox` binaries given after the number of runs are measured too (to compare builds,
-// e.g. a statically linked one).
+// e.g. a statically linked one). The library line is a build farm's view: sandbox::run() called
+// in a long-lived process that loaded the policy once (no exec of the tool, no policy to parse).
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -15,8 +16,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "policies/loader.hpp"
+#include "sandbox/sandbox.hpp"
 
 extern char** environ;
 
@@ -26,10 +31,18 @@ struct Variant {
   std::string name;
   std::vector<std::string> argv;
   std::vector<double> ms;
+  std::function<bool()> call;  // instead of spawning argv: an in-process call
 };
 
 bool executable(const char* path) {
   return access(path, X_OK) == 0;
+}
+
+double time_call(const std::function<bool()>& call) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool ok = call();
+  const auto end = std::chrono::steady_clock::now();
+  return ok ? std::chrono::duration<double, std::milli>(end - start).count() : -1;
 }
 
 // One run: spawn, wait, return milliseconds (negative when it failed).
@@ -67,10 +80,11 @@ int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
   const std::string policy = std::string(SANDBOX_SOURCE_DIR) + "/bench/startup.yaml";
   std::vector<Variant> variants;
-  variants.push_back({"/bin/true", {"/bin/true"}, {}});
+  variants.push_back({"/bin/true", {"/bin/true"}, {}, {}});
   if (executable("/usr/bin/unshare")) {
     variants.push_back({"unshare -Urpfmui --mount-proc",
                         {"/usr/bin/unshare", "-Urpfmui", "--mount-proc", "/bin/true"},
+                        {},
                         {}});
   }
   if (executable("/usr/bin/bwrap")) {
@@ -78,25 +92,35 @@ int main(int argc, char** argv) {
         {"bwrap --unshare-all --ro-bind /usr /usr",
          {"/usr/bin/bwrap", "--unshare-all", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin",
           "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "/bin/true"},
+         {},
          {}});
   }
   variants.push_back({"sandbox run (user,pid,mount,uts,ipc + cgroup)",
                       {SANDBOX_BINARY, "run", "-p", policy, "--", "/bin/true"},
+                      {},
                       {}});
   for (int i = 2; i < argc; ++i) {
     variants.push_back(
-        {std::string("  same, ") + argv[i], {argv[i], "run", "-p", policy, "--", "/bin/true"}, {}});
+        {std::string("  same, ") + argv[i], {argv[i], "run", "-p", policy, "--", "/bin/true"}, {}, {}});
+  }
+  const policies::LoadResult loaded = policies::load_policy_file(policy);
+  if (loaded.ok()) {
+    variants.push_back({"library: sandbox::run(), policy loaded once", {}, {}, [&loaded] {
+                          sandbox::RunOptions options;
+                          options.command = {"/bin/true"};
+                          return sandbox::run(*loaded.policy, options).exit_code == 0;
+                        }});
   }
 
   const int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
   for (auto& v : variants) {  // warm-up: page cache, first-use kernel paths
-    for (int i = 0; i < 5; ++i) time_once(v.argv, null_fd);
+    for (int i = 0; i < 5; ++i) v.call ? time_call(v.call) : time_once(v.argv, null_fd);
   }
   int failures = 0;
   for (int round = 0; round < runs; ++round) {
     for (size_t k = 0; k < variants.size(); ++k) {
       auto& v = variants[(k + round) % variants.size()];  // rotate the order every round
-      const double ms = time_once(v.argv, null_fd);
+      const double ms = v.call ? time_call(v.call) : time_once(v.argv, null_fd);
       if (ms < 0) {
         ++failures;
         continue;
@@ -107,15 +131,17 @@ int main(int argc, char** argv) {
 
   std::printf("%-48s %8s %8s %8s %6s\n", "command (median of runs)", "median", "p10", "p90",
               "runs");
-  double bwrap = 0, sandbox = 0;
+  double bwrap = 0, sandbox = 0, library = 0;
   for (const auto& v : variants) {
     const double median = percentile(v.ms, 0.5);
     std::printf("%-48s %6.2fms %6.2fms %6.2fms %6zu\n", v.name.c_str(), median,
                 percentile(v.ms, 0.1), percentile(v.ms, 0.9), v.ms.size());
     if (v.name.starts_with("bwrap")) bwrap = median;
     if (v.name.starts_with("sandbox")) sandbox = median;
+    if (v.name.starts_with("library")) library = median;
   }
   if (bwrap > 0) std::printf("sandbox / bwrap = %.2f (target: at most 0.60)\n", sandbox / bwrap);
+  if (bwrap > 0 && library > 0) std::printf("library / bwrap = %.2f\n", library / bwrap);
   if (failures) std::printf("%d runs failed\n", failures);
   return failures == 0 ? 0 : 1;
 }
