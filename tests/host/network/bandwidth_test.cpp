@@ -126,8 +126,9 @@ class BandwidthTest : public NetnsTest {
   }
 
   // For a link-usage failure: a VM whose CPUs the hypervisor takes away for longer than an HTB
-  // class's burst loses that link time for good (measured: stalls of 30-50 ms against bursts of
-  // 10 ms cost up to 7 % of the link at 25-45 % steal), so say how much there was.
+  // class's burst (60 ms, netlink_tc.cpp) loses that link time for good (measured: stalls of
+  // 30-50 ms against bursts of 10 ms cost up to 7 % of the link at 25-45 % steal), so say how
+  // much there was.
   std::string steal_note() const {
     char note[120];
     std::snprintf(note, sizeof note, " (CPU steal time during the measurement: %.0f %%)",
