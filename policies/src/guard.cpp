@@ -9,7 +9,6 @@
 #include <vector>
 
 namespace policies::detail {
-
 namespace {
 
 // Counts values and nesting as the parser reports them; throws Stop at the first bound
