@@ -32,10 +32,16 @@ std::vector<std::string> words(const std::string& line) {
   std::vector<std::string> result;
   size_t i = 0;
   while (i < line.size()) {
-    while (i < line.size() && is_blank(line[i])) ++i;
+    while (i < line.size() && is_blank(line[i])) {
+      ++i;
+    }
     const size_t start = i;
-    while (i < line.size() && !is_blank(line[i])) ++i;
-    if (i > start) result.emplace_back(line, start, i - start);
+    while (i < line.size() && !is_blank(line[i])) {
+      ++i;
+    }
+    if (i > start) {
+      result.emplace_back(line, start, i - start);
+    }
   }
   return result;
 }

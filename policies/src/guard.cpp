@@ -199,7 +199,7 @@ bool text_goes_on_after(const YAML::Node& root, const std::string& yaml) {
   std::vector<YAML::Node> pending{root};
   for (size_t visited = 0; !pending.empty(); ++visited) {
     if (visited > max_walk) return true;
-    const YAML::Node node = std::move(pending.back());
+    const YAML::Node node = pending.back();
     pending.pop_back();
     last_node = std::max(last_node, node.Mark().line);
     if (node.IsSequence() || node.IsMap()) {

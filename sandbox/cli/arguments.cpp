@@ -86,7 +86,7 @@ const std::vector<std::string>& log_levels() {
 std::string named_subcommand(int argc, const char* const* argv) {
   static const char* const names[] = {"run", "validate", "explain", "check", "gc"};
   for (int i = 1; i < argc; ++i) {
-    const std::string word = argv[i];
+    std::string word = argv[i];
     if (word == "-v" || word == "--verbose" || word.starts_with("--log-level=")) continue;
     if (word == "-l" || word == "--log-level") {
       ++i;  // its value
