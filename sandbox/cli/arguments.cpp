@@ -75,6 +75,17 @@ void declare_gc(CLI::App& app, Arguments& args) {
              "Remove cgroups and network devices of sandboxes whose supervisor is gone");
 }
 
+// Every subcommand, by the name its declaration gives it.
+struct Subcommand {
+  const char* name;
+  void (*declare)(CLI::App&, Arguments&);
+};
+constexpr Subcommand subcommands[] = {{"run", declare_run},
+                                      {"validate", declare_validate},
+                                      {"explain", declare_explain},
+                                      {"check", declare_check},
+                                      {"gc", declare_gc}};
+
 }  // namespace
 
 const std::vector<std::string>& log_levels() {
@@ -84,7 +95,6 @@ const std::vector<std::string>& log_levels() {
 }
 
 std::string named_subcommand(int argc, const char* const* argv) {
-  static const char* const names[] = {"run", "validate", "explain", "check", "gc"};
   for (int i = 1; i < argc; ++i) {
     std::string word = argv[i];
     if (word == "-v" || word == "--verbose" || word.starts_with("--log-level=")) continue;
@@ -92,8 +102,8 @@ std::string named_subcommand(int argc, const char* const* argv) {
       ++i;  // its value
       continue;
     }
-    for (const char* name : names) {
-      if (word == name) return word;
+    for (const Subcommand& subcommand : subcommands) {
+      if (word == subcommand.name) return word;
     }
     return "";
   }
@@ -112,12 +122,9 @@ void declare_command_line(CLI::App& app, Arguments& args, const std::string& onl
       ->check(CLI::IsMember(log_levels()));
   app.add_flag_callback(
       "-v,--verbose", [&args] { args.log_level = "debug"; }, "Same as --log-level debug");
-  const auto wanted = [&only](const char* name) { return only.empty() || only == name; };
-  if (wanted("run")) declare_run(app, args);
-  if (wanted("validate")) declare_validate(app, args);
-  if (wanted("explain")) declare_explain(app, args);
-  if (wanted("check")) declare_check(app, args);
-  if (wanted("gc")) declare_gc(app, args);
+  for (const Subcommand& subcommand : subcommands) {
+    if (only.empty() || only == subcommand.name) subcommand.declare(app, args);
+  }
 }
 
 }  // namespace sandbox::cli

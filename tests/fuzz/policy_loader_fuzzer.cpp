@@ -62,7 +62,7 @@ void check_text_bound(const std::string& yaml) {
   if (!policies::detail::bounded_by_its_text(yaml)) return;
   try {
     const auto problem = policies::detail::prescan_events(yaml);
-    // A second document is the loader's to find (YAML::LoadAll), not the bound's.
+    // A second document is the loader's to find (text_goes_on_after), not the bound's.
     if (problem && !problem->second_document) {
       broken("the text bound passed a document the event parse stops: " + problem->message);
     }

@@ -167,7 +167,7 @@ TEST_F(Supervision, NextRunCollectsTheCgroupsOfASigkilledSandbox) {
   ASSERT_TRUE(eventually([&] { return processes_running(marker).empty(); }, 5s));
   ASSERT_NE(run_cgroups_of(killed.pid()), std::vector<std::string>{})
       << "a SIGKILLed supervisor cannot remove its own groups";
-  // The next run finds them (after launching its own job, while that one starts) and removes them.
+  // The next run finds them (before it makes its own groups) and removes them.
   const auto result = run({}, {"/bin/true"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(run_cgroups_of(killed.pid()), std::vector<std::string>{});

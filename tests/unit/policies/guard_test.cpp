@@ -154,7 +154,7 @@ TEST(TextBound, NeverLetsThroughWhatTheEventParseStops) {
     if (problem) ++stopped;
     if (!bounded_by_its_text(yaml)) continue;
     ++shortcut;
-    // A second document is the loader's to find (YAML::LoadAll), not the bound's.
+    // A second document is the loader's to find (text_goes_on_after), not the bound's.
     ASSERT_TRUE(!problem || problem->second_document)
         << "the text bound passed a document the event parse stops (" << problem->message
         << "):\n"
