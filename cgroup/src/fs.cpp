@@ -128,6 +128,10 @@ bool exists_at(int dir, const std::string& file) {
   return ::faccessat(dir, file.c_str(), F_OK, 0) == 0;
 }
 
+bool exists(const std::string& path) {
+  return exists_at(AT_FDCWD, path);
+}
+
 std::vector<std::string> subdirectories(const std::string& path) {
   std::vector<std::string> names;
   std::unique_ptr<DIR, int (*)(DIR*)> dir{::opendir(path.c_str()), ::closedir};

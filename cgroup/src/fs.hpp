@@ -53,6 +53,8 @@ void write_at(int dir, const std::string& file, const std::string& value, const 
 
 // True when `file` exists relative to `dir`.
 bool exists_at(int dir, const std::string& file);
+// True when `path` exists.
+bool exists(const std::string& path);
 
 // Names of the subdirectories of a directory (empty when it does not exist).
 std::vector<std::string> subdirectories(const std::string& path);

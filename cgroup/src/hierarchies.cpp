@@ -1,7 +1,5 @@
 #include "hierarchies.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 
@@ -28,8 +26,7 @@ std::vector<Hierarchy> hierarchies(const Host& host) {
       }
     }
     // Without controllers the group is only worth having where we may create it.
-    const std::string dir = v2.mount + v2.our_path;
-    if (!v2.controllers.empty() || ::access(dir.c_str(), W_OK) == 0) {
+    if (!v2.controllers.empty() || host.unified_writable) {
       result.push_back(std::move(v2));
     }
   }

@@ -38,6 +38,9 @@ struct Host {
   Layout layout = Layout::unified;
   std::string unified_mount;             // the cgroup2 mount, empty if none
   std::string unified_path;              // our cgroup in it
+  // We may create groups in our cgroup2 cgroup: what decides, where it has no controllers for us
+  // (hybrid), whether a run still gets a cgroup2 group (cgroup.kill, CLONE_INTO_CGROUP).
+  bool unified_writable = false;
   std::map<std::string, Controller> controllers;  // by name
   // "major:minor" of every block device, for io_max; unset: translate() asks /sys/dev/block.
   std::optional<std::set<std::string>> block_devices;
