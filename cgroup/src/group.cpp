@@ -1,8 +1,10 @@
 // Group creation, limits, attaching processes, with mkdirat/openat/write directly: this is the
 // per-run and per-job hot path (libcgroup serves discovery and stale-group deletion).
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <set>
@@ -42,14 +44,33 @@ void copy_cpuset(int parent, const std::string& parent_where, const Dir& child) 
   }
 }
 
-// Opens a directory that was just created; removes it again if that fails, so it is not leaked.
-fs::Fd open_created(const std::string& full) {
-  try {
-    return fs::open_dir(full);
-  } catch (const Error&) {
-    (void)::rmdir(full.c_str());  // best effort: the open failure is what gets reported
-    throw;
+// Opens the directory `name` of `parent` (a directory fd, or AT_FDCWD with `name` absolute) that
+// was just created; removes it again if that fails, so it is not leaked. `full` names it in errors.
+fs::Fd open_created(int parent, const std::string& name, const std::string& full) {
+  fs::Fd fd{::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (!fd) {
+    const int err = errno;
+    (void)::unlinkat(parent, name.c_str(), AT_REMOVEDIR);  // best effort: the open failure counts
+    fs::throw_errno("open " + full, err);
   }
+  return fd;
+}
+
+// Makes the run group's directory `full` (`parent_full` + "/" + `name`) by its path and opens it:
+// two calls, where opening the parent first costs two more and the path walk is the same. When
+// mkdir fails the parent is opened after all, so that each cause keeps its message: a parent
+// that cannot be opened (a missing cgroup parent) first, then a group that exists already.
+fs::Fd make_run_dir(const std::string& parent_full, const std::string& name,
+                    const std::string& full) {
+  if (::mkdir(full.c_str(), 0755) != 0) {
+    const int err = errno;
+    const fs::Fd parent = fs::open_dir(parent_full);
+    if (err == EEXIST) {
+      throw Error("cgroup " + parent_full + "/" + name + " exists already");
+    }
+    fs::throw_errno("mkdir " + full, err);
+  }
+  return open_created(AT_FDCWD, full, full);
 }
 
 void apply(const std::vector<PlannedSetting>& planned, const Limits& limits,
@@ -165,11 +186,12 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& s
   } else if (spec.job_limits) {
     needed = needed_controllers({*spec.job_limits}, host);
   }
-  const auto starttime = process_starttime(::getpid());
+  const pid_t self = ::getpid();
+  const auto starttime = process_starttime(self);
   if (!starttime) {
     throw Error("read /proc/self/stat: cannot tell this process's start time");
   }
-  const std::string dir_name = parse::run_group_name(::getpid(), *starttime, name);
+  const std::string dir_name = parse::run_group_name(self, *starttime, name);
   auto impl = std::make_unique<Impl>();
   impl->host = std::make_shared<const Host>(host);
 
@@ -187,8 +209,15 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& s
           parent_override->starts_with("/") ? *parent_override : join_path(ours, *parent_override);
     }
     const std::string parent_full = hierarchy.mount + parent;
-    const fs::Fd parent_fd = fs::open_dir(parent_full);
-    if (hierarchy.version == 2 && !controllers->empty()) {
+    // The parent is opened only where its own files are read or written here.
+    const bool enables = hierarchy.version == 2 && !controllers->empty();
+    const bool cpuset = hierarchy.version == 1 && std::find(controllers->begin(), controllers->end(),
+                                                            "cpuset") != controllers->end();
+    fs::Fd parent_fd;
+    if ((enables && parent_override) || cpuset) {
+      parent_fd = fs::open_dir(parent_full);
+    }
+    if (enables) {
       if (parent_override) {
         if (int err = enable_controllers(parent_fd.get(), parent_full, *controllers)) {
           throw_enable_failed(parent_full, err);
@@ -198,20 +227,13 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& s
         impl->holds_our_cgroup = true;
       }
     }
-    if (fs::exists_at(parent_fd.get(), dir_name)) {
-      throw Error("cgroup " + parent_full + "/" + dir_name + " exists already");
-    }
     const std::string path = join_path(parent, dir_name);
     // A plain mkdir: libcgroup's create chowns every file of the new group in every hierarchy
     // (~800 syscalls, 2.6-6.5 ms a run, measured in bench/README.md) to the owner we already are.
-    if (::mkdirat(parent_fd.get(), dir_name.c_str(), 0755) != 0) {
-      fs::throw_errno("mkdir " + hierarchy.mount + path);
-    }
     impl->dirs.push_back(Dir{*controllers, hierarchy.version, hierarchy.mount, path,
-                             open_created(hierarchy.mount + path)});
-    const Dir& created = impl->dirs.back();
-    if (created.version == 1 && created.serves("cpuset")) {
-      copy_cpuset(parent_fd.get(), parent_full, created);
+                             make_run_dir(parent_full, dir_name, hierarchy.mount + path)});
+    if (cpuset) {
+      copy_cpuset(parent_fd.get(), parent_full, impl->dirs.back());
     }
   }
   if (impl->dirs.empty()) {
@@ -242,7 +264,7 @@ std::unique_ptr<Group> Group::create_child(const std::string& name, const Limits
       fs::throw_errno("mkdir " + parent.mount + path);
     }
     child->dirs.push_back(Dir{parent.controllers, parent.version, parent.mount, path,
-                              open_created(parent.mount + path)});
+                              open_created(parent.fd.get(), name, parent.mount + path)});
     if (parent.version == 1 && parent.serves("cpuset")) {
       copy_cpuset(parent.fd.get(), parent.full(), child->dirs.back());
     }
