@@ -304,6 +304,26 @@ IoBytes blkio_service_bytes(const std::string& text) {
   return total;
 }
 
+std::optional<CpuSplit> cpuacct_usage_all(const std::string& text) {
+  CpuSplit split;
+  bool any = false;
+  for (const std::string& line : lines(text)) {
+    const std::vector<std::string> fields = words(line);
+    if (fields.empty() || (!any && fields[0] == "cpu")) {
+      continue;  // the header, blank lines
+    }
+    const auto user = fields.size() == 3 ? to_u64(fields[1]) : std::nullopt;
+    const auto system = fields.size() == 3 ? to_u64(fields[2]) : std::nullopt;
+    if (!to_u64(fields[0]) || !user || !system) {
+      return std::nullopt;
+    }
+    split.user_ns += *user;
+    split.system_ns += *system;
+    any = true;
+  }
+  return any ? std::optional(split) : std::nullopt;
+}
+
 bool contains_word(const std::string& text, const std::string& word) {
   const std::vector<std::string> all = words(text);
   return std::find(all.begin(), all.end(), word) != all.end();

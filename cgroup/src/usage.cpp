@@ -1,4 +1,5 @@
 // Accounting: what a group used, from the files each layout keeps (docs/cgroups.md, Accounting).
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,8 +12,37 @@ namespace cgroup {
 
 namespace {
 
-std::optional<uint64_t> read_number(const Dir& dir, const std::string& file) {
-  const auto text = fs::read_at_if_exists(dir.fd.get(), file);
+// A control file read whole, or nullopt when it does not exist. These files hold one record (a
+// cftype without seq_start gets kernfs's single-record seq_file), which the kernel formats whole
+// before the first read copies it out: a read that returns less than it asked for has reached the
+// end, and the second read that would return 0 is spared (one syscall of four per file).
+std::optional<std::string> read_control(const Dir& dir, const char* file) {
+  const fs::Fd fd{::openat(dir.fd.get(), file, O_RDONLY | O_CLOEXEC)};
+  if (!fd) {
+    if (errno == ENOENT) {
+      return std::nullopt;
+    }
+    fs::throw_errno("open " + dir.full() + "/" + file);
+  }
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      fs::throw_errno("read " + dir.full() + "/" + file);
+    }
+    text.append(buffer, static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < sizeof buffer) {
+      return text;
+    }
+  }
+}
+
+std::optional<uint64_t> read_number(const Dir& dir, const char* file) {
+  const auto text = read_control(dir, file);
   if (!text) {
     return std::nullopt;
   }
@@ -23,21 +53,21 @@ std::optional<uint64_t> read_number(const Dir& dir, const std::string& file) {
   }
 }
 
-std::map<std::string, uint64_t> read_keyed(const Dir& dir, const std::string& file) {
-  const auto text = fs::read_at_if_exists(dir.fd.get(), file);
+std::map<std::string, uint64_t> read_keyed(const Dir& dir, const char* file) {
+  const auto text = read_control(dir, file);
   return text ? parse::flat_keyed(*text) : std::map<std::string, uint64_t>{};
 }
 
 void cpu_usage(const Group::Impl& group, Usage& usage) {
   if (const Dir* cpuacct = group.dir_for("cpuacct"); cpuacct && cpuacct->version == 1) {
     usage.cpu_usage_us = read_number(*cpuacct, "cpuacct.usage").value_or(0) / 1000;
-    const auto user_ns = read_number(*cpuacct, "cpuacct.usage_user");
-    const auto system_ns = read_number(*cpuacct, "cpuacct.usage_sys");
-    if (user_ns && system_ns) {
-      usage.cpu_user_us = *user_ns / 1000;
-      usage.cpu_system_us = *system_ns / 1000;
+    // One file for both: cpuacct.usage_user and .usage_sys print the sums of its columns (4.7+).
+    const auto all = read_control(*cpuacct, "cpuacct.usage_all");
+    if (const auto split = all ? parse::cpuacct_usage_all(*all) : std::nullopt) {
+      usage.cpu_user_us = split->user_ns / 1000;
+      usage.cpu_system_us = split->system_ns / 1000;
     } else {
-      // cpuacct.stat counts USER_HZ ticks.
+      // Older kernels: cpuacct.stat counts USER_HZ ticks.
       auto stat = read_keyed(*cpuacct, "cpuacct.stat");
       const uint64_t hz = static_cast<uint64_t>(std::max(1L, ::sysconf(_SC_CLK_TCK)));
       usage.cpu_user_us = stat["user"] * 1000000 / hz;
@@ -76,7 +106,7 @@ uint64_t oom_kills_v1(const Dir& memory) {
   // system keeps it) spares listing its thirty-odd control files.
   struct stat info {};
   if (::fstat(memory.fd.get(), &info) == 0 && info.st_nlink == 2) {
-    const auto text = fs::read_at_if_exists(memory.fd.get(), "memory.oom_control");
+    const auto text = read_control(memory, "memory.oom_control");
     return text ? parse::flat_keyed(*text)["oom_kill"] : 0;
   }
   return subtree_oom_kills(memory.full());
@@ -112,7 +142,7 @@ void pids_usage(const Group::Impl& group, Usage& usage) {
 
 void io_usage(const Group::Impl& group, Usage& usage) {
   if (const Dir* io = group.dir_for("io"); io && io->version == 2) {
-    if (const auto text = fs::read_at_if_exists(io->fd.get(), "io.stat")) {
+    if (const auto text = read_control(*io, "io.stat")) {
       const parse::IoBytes bytes = parse::io_stat(*text);
       usage.io_read_bytes = bytes.read;
       usage.io_write_bytes = bytes.write;
@@ -120,7 +150,7 @@ void io_usage(const Group::Impl& group, Usage& usage) {
   } else if (const Dir* blkio = group.dir_for("blkio")) {
     for (const char* file :
          {"blkio.throttle.io_service_bytes_recursive", "blkio.throttle.io_service_bytes"}) {
-      if (const auto text = fs::read_at_if_exists(blkio->fd.get(), file)) {
+      if (const auto text = read_control(*blkio, file)) {
         const parse::IoBytes bytes = parse::blkio_service_bytes(*text);
         usage.io_read_bytes = bytes.read;
         usage.io_write_bytes = bytes.write;

@@ -52,6 +52,14 @@ struct IoBytes {
 IoBytes io_stat(const std::string& text);              // v2 io.stat: "8:0 rbytes=1 wbytes=2 ..."
 IoBytes blkio_service_bytes(const std::string& text);  // v1: "8:0 Read 1", "8:0 Write 2", "Total 3"
 
+// v1 cpuacct.usage_all ("cpu user system" then one "<cpu> <user ns> <system ns>" line per CPU):
+// user and system time summed over CPUs, the sums cpuacct.usage_user and .usage_sys print.
+// nullopt when there is no CPU line or a line is malformed.
+struct CpuSplit {
+  uint64_t user_ns = 0, system_ns = 0;
+};
+std::optional<CpuSplit> cpuacct_usage_all(const std::string& text);
+
 // True when whitespace-separated `text` (cgroup.controllers, cgroup.subtree_control) has `word`.
 bool contains_word(const std::string& text, const std::string& word);
 

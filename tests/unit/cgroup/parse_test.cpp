@@ -151,6 +151,20 @@ TEST(BlkioServiceBytes, SumsReadAndWriteLinesOnly) {
   EXPECT_EQ(bytes.write, 8192u);
 }
 
+TEST(CpuacctUsageAll, SumsUserAndSystemOverCpus) {
+  const auto split = cpuacct_usage_all("cpu user system\n0 1000 20\n1 300 4\n");
+  ASSERT_TRUE(split);
+  EXPECT_EQ(split->user_ns, 1300u);
+  EXPECT_EQ(split->system_ns, 24u);
+}
+
+TEST(CpuacctUsageAll, RefusesATextWithoutCpuLinesOrWithAMalformedOne) {
+  EXPECT_FALSE(cpuacct_usage_all("cpu user system\n"));
+  EXPECT_FALSE(cpuacct_usage_all(""));
+  EXPECT_FALSE(cpuacct_usage_all("cpu user system\n0 1000 20\n1 300\n"));
+  EXPECT_FALSE(cpuacct_usage_all("cpu user system\n0 1000 x\n"));
+}
+
 TEST(Pids, ParsesCgroupProcs) {
   EXPECT_EQ(pids("12\n345\n"), (std::vector<pid_t>{12, 345}));
   EXPECT_TRUE(pids("").empty());
