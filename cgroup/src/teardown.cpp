@@ -1,5 +1,6 @@
-// Teardown of a group: kill every process (cgroup.kill, else freeze + SIGKILL + thaw), wait until
-// empty, then rmdir children before parents in every hierarchy.
+// Teardown of a group: rmdir children before parents in every hierarchy; where a directory is busy
+// with processes, kill every process (cgroup.kill, else freeze + SIGKILL + thaw), wait until
+// empty, and remove it then.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -197,13 +198,21 @@ bool Group::Impl::empty() const {
 
 void Group::Impl::kill_all(Clock::time_point deadline, bool trust_v2) {
   const Dir* v2 = v2_dir();
-  if (v2 && fs::exists_at(v2->fd.get(), "cgroup.kill")) {
-    // One write kills the whole subtree, including processes that fork meanwhile (5.14+).
-    if (int err = fs::try_write_at(v2->fd.get(), "cgroup.kill", "1"); err != 0 && err != ENOENT) {
-      fs::throw_errno("write " + v2->full() + "/cgroup.kill", err);
-    }
-    if (wait_unpopulated(*v2, deadline) && (trust_v2 || dirs.size() == 1)) {
+  if (v2 && !populated(*v2)) {
+    // Nothing to kill there: an empty group stays empty, since only its own processes could fork
+    // into it. (A removed group reads as empty too.)
+    if (trust_v2 || dirs.size() == 1) {
       return;
+    }
+  } else if (v2) {
+    // One write kills the whole subtree, including processes that fork meanwhile (5.14+). ENOENT:
+    // no cgroup.kill (older kernels), or the group was removed meanwhile; the checks below tell.
+    if (int err = fs::try_write_at(v2->fd.get(), "cgroup.kill", "1"); err == 0) {
+      if (wait_unpopulated(*v2, deadline) && (trust_v2 || dirs.size() == 1)) {
+        return;
+      }
+    } else if (err != ENOENT) {
+      fs::throw_errno("write " + v2->full() + "/cgroup.kill", err);
     }
   }
   if (empty()) {
@@ -245,8 +254,10 @@ void Group::Impl::kill_all(Clock::time_point deadline, bool trust_v2) {
 void Group::Impl::remove(Clock::time_point deadline) {
   std::string failures;
   bool killed_again = false;
-  // A hierarchy still busy after the v2 group emptied holds a process that is not in the v2 group
-  // (attached to v1 only): kill it through the v1 path.
+  // The first directory that stays busy holds processes: kill everything, in every hierarchy (not
+  // trusting an empty v2 group, since a process may be attached to v1 hierarchies only), once.
+  // The kernel refuses to remove a group with processes ("only migration can raise populated from
+  // zero", cgroup_destroy_locked), so a directory that went was empty and stays gone.
   const auto kill_the_rest = [&] {
     if (!std::exchange(killed_again, true)) {
       kill_all(deadline, false);
@@ -273,12 +284,10 @@ Group::Impl::~Impl() {
   }
   const auto deadline = Clock::now() + kTeardownTimeout;
   try {
-    // The v2 group's "populated" is trusted here; remove() catches what it could not see.
-    kill_all(deadline, true);
-  } catch (const std::exception& error) {
-    (void)std::fprintf(stderr, "sandbox: cgroup teardown: %s\n", error.what());
-  }
-  try {
+    // No kill first: rmdir refuses a group that holds a process (EBUSY), and remove() then kills
+    // everything in every hierarchy before it tries again. A run's groups are empty by now as a
+    // rule (its pid 1 reaped, and its pid namespace with it), so that saves a read of
+    // cgroup.events, a write to cgroup.kill, or on v1 a scan of every cgroup.procs.
     remove(deadline);
   } catch (const std::exception& error) {
     (void)std::fprintf(stderr, "sandbox: cgroup teardown: %s\n", error.what());

@@ -96,6 +96,84 @@ TEST(CgroupHost, AttachPlacesAProcessInEveryHierarchy) {
   EXPECT_EQ(job->usage().pids_current, host.has("pids") ? 1u : 0u);
 }
 
+// The CPU split comes from one file (v1 cpuacct.usage_all, v2 cpu.stat): the very numbers of the
+// kernel's own per-kind files, read once the group's process is gone and they no longer move.
+TEST(CgroupHost, UsageSplitsCpuTimeAsTheKernelsPerKindFilesDo) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  auto run = Group::create_run(host, "cpu-split-test");
+  auto job = run->create_child("job", Limits{});
+  Child child([] {
+    alarm(60);
+    const auto spin = [](auto work) {
+      const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+      while (std::chrono::steady_clock::now() < end) {
+        work();
+      }
+    };
+    volatile uint64_t spins = 0;
+    spin([&] { spins = spins + 1; });  // user time
+    static char buffer[1 << 20];
+    const int zero = open("/dev/zero", O_RDONLY);
+    spin([&] { (void)!read(zero, buffer, sizeof buffer); });  // system time: the kernel clears
+    return 0;
+  });
+  job->attach(child.pid());
+  child.release();
+  ASSERT_TRUE(child.wait(seconds(10)));
+  const Usage usage = job->usage();
+  EXPECT_GT(usage.cpu_user_us, 0u);
+  EXPECT_GT(usage.cpu_system_us, 0u);
+
+  const auto paths = job->paths();
+  if (host.has("cpuacct") && host.controllers.at("cpuacct").version == 1) {
+    const std::string dir = host.controllers.at("cpuacct").mount + paths.at("cpuacct");
+    EXPECT_EQ(usage.cpu_user_us, std::stoull(read_text(dir + "/cpuacct.usage_user")) / 1000);
+    EXPECT_EQ(usage.cpu_system_us, std::stoull(read_text(dir + "/cpuacct.usage_sys")) / 1000);
+    EXPECT_EQ(usage.cpu_usage_us, std::stoull(read_text(dir + "/cpuacct.usage")) / 1000);
+    return;
+  }
+  std::string dir;
+  for (const auto& [key, path] : paths) {
+    if (key == "unified") {
+      dir = host.unified_mount + path;
+    } else if (dir.empty() && host.controllers.at(key).version == 2) {
+      dir = host.controllers.at(key).mount + path;
+    }
+  }
+  ASSERT_FALSE(dir.empty()) << "no CPU accounting in any hierarchy";
+  const std::string stat = read_text(dir + "/cpu.stat");
+  const auto value = [&](const std::string& key) {
+    const size_t at = stat.find(key + " ");
+    return at == std::string::npos ? ~0ULL : std::stoull(stat.substr(at + key.size() + 1));
+  };
+  EXPECT_EQ(usage.cpu_user_us, value("user_usec"));
+  EXPECT_EQ(usage.cpu_system_us, value("system_usec"));
+}
+
+// The common end of a leaf: its destructor finds it busy, kills what is in it, and removes it.
+TEST(CgroupHost, TeardownOfALeafWithAProcessKillsItAndLeavesNoDirectory) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  auto run = Group::create_run(host, "leaf-teardown-test");
+  auto job = run->create_child("job", Limits{});
+  const std::vector<std::string> dirs = directories(host, *job);
+  Child sleeper([] {
+    alarm(60);
+    pause();
+    return 0;
+  });
+  job->attach(sleeper.pid());
+  sleeper.release();
+  job.reset();
+  for (const std::string& dir : dirs) {
+    EXPECT_FALSE(exists(dir)) << dir << " was left behind";
+  }
+  const auto status = sleeper.wait(seconds(5));
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
+}
+
 TEST(CgroupHost, CloneIntoCgroupPlacesTheChildInTheV2Group) {
   SKIP_UNLESS_ROOT();
   const Host host = detect();
@@ -230,6 +308,8 @@ TEST(CgroupHost, KillAllEmptiesTheGroupAndKeepsIt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(job->empty());
   job->kill_all();
+  EXPECT_TRUE(job->empty());
+  job->kill_all();  // an empty group: nothing to kill, nothing to wait for
   EXPECT_TRUE(job->empty());
   const auto status = forker.wait(seconds(5));
   ASSERT_TRUE(status);
