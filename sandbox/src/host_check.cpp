@@ -1,5 +1,6 @@
 #include "host_check.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -50,15 +52,43 @@ std::string proc_ns_file(policies::Namespace ns) {
   return ns == policies::Namespace::mount ? "mnt" : policies::to_string(ns);
 }
 
+// The namespaces this kernel has, by their /proc/self/ns names: one listing of that directory
+// (an open and a getdents or two) where an access() per namespace walked /proc/self each time.
+// Empty when /proc/self/ns cannot be read, as access() then failed for every namespace.
+std::set<std::string> kernel_namespaces() {
+  std::set<std::string> names;
+  const int fd = ::open("/proc/self/ns", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return names;
+  alignas(dirent64) char buffer[1024];
+  ssize_t got;
+  while ((got = getdents64(fd, buffer, sizeof buffer)) > 0) {
+    for (ssize_t at = 0; at < got;) {
+      const auto* entry = reinterpret_cast<const dirent64*>(buffer + at);
+      names.emplace(entry->d_name);
+      at += entry->d_reclen;
+    }
+  }
+  ::close(fd);
+  return names;
+}
+
+bool has_namespace(const std::set<std::string>& present, policies::Namespace ns) {
+  return present.contains(proc_ns_file(ns));
+}
+
+bool user_namespaces_enabled(const std::set<std::string>& present) {
+  const std::string max = read_first_line("/proc/sys/user/max_user_namespaces");
+  return has_namespace(present, policies::Namespace::user) && !max.empty() && max != "0";
+}
+
 }  // namespace
 
 bool namespace_supported(policies::Namespace ns) {
-  return access(("/proc/self/ns/" + proc_ns_file(ns)).c_str(), F_OK) == 0;
+  return has_namespace(kernel_namespaces(), ns);
 }
 
 bool user_namespaces_enabled() {
-  const std::string max = read_first_line("/proc/sys/user/max_user_namespaces");
-  return namespace_supported(policies::Namespace::user) && !max.empty() && max != "0";
+  return user_namespaces_enabled(kernel_namespaces());
 }
 
 bool seccomp_supported() {
@@ -137,16 +167,17 @@ std::vector<HostFeature> host_features(const cgroup::Host& host) {
                         false});
   }
 
+  const std::set<std::string> namespaces = kernel_namespaces();
   for (auto ns : {policies::Namespace::user, policies::Namespace::pid, policies::Namespace::mount,
                   policies::Namespace::uts, policies::Namespace::ipc, policies::Namespace::net,
                   policies::Namespace::cgroup, policies::Namespace::time}) {
-    const bool ok = namespace_supported(ns);
+    const bool ok = has_namespace(namespaces, ns);
     // Mount and pid isolation are the floor of every sandbox; the rest a policy can go without.
     const bool essential = ns == policies::Namespace::mount || ns == policies::Namespace::pid;
     features.push_back({"namespace " + policies::to_string(ns), ok,
                         ok ? "supported" : "the kernel was built without it", essential});
   }
-  const bool userns = user_namespaces_enabled();
+  const bool userns = user_namespaces_enabled(namespaces);
   features.push_back({"user namespaces enabled", userns,
                       userns ? "max_user_namespaces > 0"
                              : "set /proc/sys/user/max_user_namespaces above 0",
@@ -172,6 +203,7 @@ std::vector<HostFeature> host_features(const cgroup::Host& host) {
 std::vector<policies::Diagnostic> check_policy_against_host(const policies::Policy& policy,
                                                             const cgroup::Host& host) {
   std::vector<policies::Diagnostic> problems;
+  const std::set<std::string> namespaces = kernel_namespaces();
   for (size_t i = 0; i < policy.jobs.size(); ++i) {
     const policies::Job& job = policy.jobs[i];
     const std::string prefix = "jobs[" + std::to_string(i) + "]";
@@ -191,12 +223,13 @@ std::vector<policies::Diagnostic> check_policy_against_host(const policies::Poli
     };
 
     for (auto ns : job.settings.namespaces) {
-      if (!namespace_supported(ns)) {
+      if (!has_namespace(namespaces, ns)) {
         problems.push_back({where("namespaces"), key_of("namespaces"),
                             "this kernel has no " + policies::to_string(ns) + " namespace"});
       }
     }
-    if (job.settings.namespaces.count(policies::Namespace::user) && !user_namespaces_enabled()) {
+    if (job.settings.namespaces.count(policies::Namespace::user) &&
+        !user_namespaces_enabled(namespaces)) {
       problems.push_back({where("namespaces"), key_of("namespaces"),
                           "user namespaces are disabled (/proc/sys/user/max_user_namespaces is 0)"});
     }
