@@ -44,6 +44,11 @@ std::string read_at(int dir, const std::string& file, const std::string& where);
 std::optional<std::string> read_at_if_exists(int dir, const std::string& file);
 // Reads a whole file by path; std::nullopt when it does not exist.
 std::optional<std::string> read_file_if_exists(const std::string& path);
+// The same for a file the kernel makes as one record (a seq_file of one show(): /proc/<pid>/stat,
+// /proc/self/cgroup, one-value cgroup files such as cgroup.controllers; not mountinfo, one record
+// per mount): it is handed over whole, so a short read is the end and the read that would see EOF
+// is spared.
+std::optional<std::string> read_record_if_exists(const std::string& path);
 
 // Writes `value` to `file` in one write(2). Returns 0 or the errno of the failure, so that callers
 // can tell "file missing" (ENOENT) and "busy" (EBUSY) from real errors.

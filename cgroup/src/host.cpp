@@ -32,8 +32,9 @@ bool Host::has(const std::string& controller) const {
 
 namespace {
 
-std::string read_required(const std::string& path) {
-  auto text = fs::read_file_if_exists(path);
+// `record`: the file is one record (fs::read_record_if_exists).
+std::string read_required(const std::string& path, bool record) {
+  auto text = record ? fs::read_record_if_exists(path) : fs::read_file_if_exists(path);
   if (!text) {
     throw Error("read " + path + ": " + std::strerror(ENOENT));
   }
@@ -114,7 +115,7 @@ UnifiedGroup read_unified_group(const Host& host, const std::string& root_contro
     // In the root cgroup its cgroup.controllers is the root's, read already.
     group.available = host.unified_path == "/"
                           ? std::optional(root_controllers)
-                          : fs::read_file_if_exists(in_dir(dir, "cgroup.controllers"));
+                          : fs::read_record_if_exists(in_dir(dir, "cgroup.controllers"));
   } catch (const Error&) {
     return group;  // probe() reports it in its own words
   }
@@ -152,13 +153,13 @@ bool usable_at_once(Controller& controller, const UnifiedGroup* unified,
 }  // namespace
 
 Host detect() {
-  const auto mounts = parse::mountinfo(read_required("/proc/self/mountinfo"));
-  const auto memberships = parse::proc_cgroup(read_required("/proc/self/cgroup"));
+  const auto mounts = parse::mountinfo(read_required("/proc/self/mountinfo", false));
+  const auto memberships = parse::proc_cgroup(read_required("/proc/self/cgroup", true));
   std::string v2_root_controllers;
   for (const parse::Mount& mount : mounts) {
     if (mount.fstype == "cgroup2") {
       v2_root_controllers =
-          fs::read_file_if_exists(mount.mount_point + "/cgroup.controllers").value_or("");
+          fs::read_record_if_exists(mount.mount_point + "/cgroup.controllers").value_or("");
       break;
     }
   }

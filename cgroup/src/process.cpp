@@ -8,7 +8,7 @@
 namespace cgroup {
 
 std::optional<uint64_t> process_starttime(pid_t pid) {
-  const auto stat = fs::read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  const auto stat = fs::read_record_if_exists("/proc/" + std::to_string(pid) + "/stat");
   if (!stat) {
     return std::nullopt;
   }
