@@ -292,6 +292,16 @@ bool Group::clone_into_is_complete() const {
   return clone_into_fd() >= 0 && impl_->dirs.size() == 1;
 }
 
+std::vector<Group::Directory> Group::v1_directories() const {
+  std::vector<Directory> result;
+  for (const Dir& dir : impl_->dirs) {
+    if (dir.version == 1) {
+      result.push_back({dir.full(), dir.fd.get()});
+    }
+  }
+  return result;
+}
+
 void Group::kill_all() {
   impl_->kill_all(std::chrono::steady_clock::now() + kTeardownTimeout);
 }

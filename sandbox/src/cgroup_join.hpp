@@ -30,7 +30,7 @@ struct CgroupJoin {
 };
 
 // Opens what the child needs. Throws Error(setup_failed) naming the file.
-CgroupJoin prepare_cgroup_join(const cgroup::Host& host, const cgroup::Group& group);
+CgroupJoin prepare_cgroup_join(const cgroup::Group& group);
 
 // In the child: joins every hierarchy in `join`. Throws SystemError naming the hierarchy.
 void join_cgroups(const CgroupJoin& join);

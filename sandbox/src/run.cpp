@@ -336,7 +336,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     try {
       CgroupJoin join;
       if (!slot.group->clone_into_is_complete()) {
-        join = prepare_cgroup_join(host, *slot.group);
+        join = prepare_cgroup_join(*slot.group);
         spec.cgroup_join = &join;
       }
       slot.process = launch_job(spec, job, *slot.group, network.get(), seccomp);

@@ -163,6 +163,14 @@ class Group {
   // True when clone_into_fd() places the child in every hierarchy that matters (pure v2), so
   // attach() need not be called.
   bool clone_into_is_complete() const;
+  // The group's directories in its v1 hierarchies, one per hierarchy, for opening their files
+  // relative to them (a short walk): the absolute path, for messages, and an O_DIRECTORY fd owned
+  // by the group.
+  struct Directory {
+    std::string path;
+    int fd = -1;
+  };
+  std::vector<Directory> v1_directories() const;
 
   // Kills every process in the group and waits (bounded) until it is empty.
   void kill_all();
