@@ -1,8 +1,10 @@
 // What a job sees from inside its sandbox: its own pid tree, hostname, mounts, identity, no
 // capabilities, no network but lo, a read-only /usr, and no inherited file descriptors.
+#include <signal.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -107,6 +109,81 @@ TEST_F(Isolation, NoCapabilities) {
   for (const auto& line : out) {
     EXPECT_NE(line.find("0000000000000000"), std::string::npos) << line;
   }
+}
+
+// The caller's signal state as nohup (SIGHUP ignored) or a shell's background job (SIGINT and
+// SIGQUIT ignored) leave it, plus a realtime signal ignored and two signals blocked; all of it
+// survives fork and execve into `sandbox`. Restored after.
+class CallerIgnoresAndBlocksSignals {
+ public:
+  static constexpr int kIgnored[] = {SIGHUP, SIGINT, SIGQUIT, 40};
+  static constexpr int kBlocked[] = {SIGALRM, SIGPROF};
+
+  CallerIgnoresAndBlocksSignals() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    for (size_t i = 0; i < std::size(kIgnored); ++i) {
+      sigaction(kIgnored[i], &ignore, &previous_[i]);
+    }
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    for (int sig : kBlocked) sigaddset(&blocked, sig);
+    sigprocmask(SIG_BLOCK, &blocked, &mask_);
+  }
+  ~CallerIgnoresAndBlocksSignals() {
+    sigprocmask(SIG_SETMASK, &mask_, nullptr);
+    for (size_t i = 0; i < std::size(kIgnored); ++i) {
+      sigaction(kIgnored[i], &previous_[i], nullptr);
+    }
+  }
+  CallerIgnoresAndBlocksSignals(const CallerIgnoresAndBlocksSignals&) = delete;
+  CallerIgnoresAndBlocksSignals& operator=(const CallerIgnoresAndBlocksSignals&) = delete;
+
+ private:
+  struct sigaction previous_[std::size(kIgnored)]{};
+  sigset_t mask_{};
+};
+
+// The values of `field` ("SigIgn") in a text of /proc/PID/status files, as bit masks.
+std::vector<unsigned long long> status_masks(const std::string& text, const std::string& field) {
+  std::vector<unsigned long long> masks;
+  for (const auto& line : lines(text)) {
+    if (!line.starts_with(field + ":")) continue;
+    masks.push_back(std::stoull(line.substr(field.size() + 1), nullptr, 16));
+  }
+  return masks;
+}
+
+unsigned long long bit_of(int sig) {
+  return 1ULL << (sig - 1);
+}
+
+TEST_F(Isolation, SignalsAreDefaultAndUnblockedEvenWhenTheCallerIgnoresThem) {
+  CliResult result;
+  {
+    const CallerIgnoresAndBlocksSignals caller;
+    // pid 1 keeps what it inherited: it shows that the caller's state did reach the sandbox.
+    result = run({}, {"/bin/cat", "/proc/1/status", "/proc/self/status"});
+  }
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto ignored = status_masks(result.out, "SigIgn");
+  const auto blocked = status_masks(result.out, "SigBlk");
+  const auto handled = status_masks(result.out, "SigCgt");
+  ASSERT_EQ(ignored.size(), 2u) << result.out;
+  ASSERT_EQ(blocked.size(), 2u) << result.out;
+  ASSERT_EQ(handled.size(), 2u) << result.out;
+  for (int sig : CallerIgnoresAndBlocksSignals::kIgnored) {
+    EXPECT_NE(ignored[0] & bit_of(sig), 0u)
+        << "pid 1 does not ignore " << sig << ": proves nothing";
+  }
+  for (int sig : CallerIgnoresAndBlocksSignals::kBlocked) {
+    EXPECT_NE(blocked[0] & bit_of(sig), 0u) << "pid 1 does not block " << sig << ": proves nothing";
+  }
+  // The job (cat): every signal at SIG_DFL, none blocked.
+  EXPECT_EQ(ignored[1], 0u) << result.out;
+  EXPECT_EQ(blocked[1], 0u) << result.out;
+  EXPECT_EQ(handled[1], 0u) << result.out;
 }
 
 TEST_F(Isolation, OnlyLoopbackInItsNetworkNamespace) {
