@@ -101,9 +101,10 @@ void run_job(const LaunchSpec& spec, const std::vector<sock_filter>& seccomp, in
       throw_errno("workdir " + settings.filesystem.workdir);
     }
     apply_rlimits(spec.rlimits);
-    // Capabilities survive the uid change so that drop_capabilities can clear the bounding set
-    // (that needs CAP_SETPCAP) and keep the ones the policy names.
-    become(spec.identity, true);
+    // No become(): pid 1 switched to the job's identity before forking us (finish_sandbox), with
+    // its capabilities kept and effective, so that drop_capabilities can clear the bounding set
+    // (that needs CAP_SETPCAP) and keep the ones the policy names. Doing it again here cost 7
+    // syscalls that changed nothing.
     hardening::drop_capabilities(settings.capabilities);
     hardening::set_no_new_privs();
     die_with_parent(init);

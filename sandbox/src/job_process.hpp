@@ -13,7 +13,8 @@ namespace sandbox {
 
 // Never returns: execs the command, or reports the failing step on `channel` and exits with its
 // code (125 setup, 126 cannot execute, 127 not found). `init` is the pid of our parent; `seccomp`
-// the compiled filter to load last (empty: none).
+// the compiled filter to load last (empty: none). The job inherits its parent's identity: pid 1
+// has become the job's identity, keeping its capabilities.
 [[noreturn]] void run_job(const LaunchSpec& spec, const std::vector<sock_filter>& seccomp,
                           int channel, pid_t init) noexcept;
 
