@@ -226,7 +226,12 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   const RunPlan plan = plan_run(policy);
 
   PhaseLog phases;
-  const cgroup::Host host = cgroup_step("cgroup", [] { return cgroup::detect(); });
+  // The limits of every group the run makes: detect() probes only what they and the report need.
+  std::vector<cgroup::Limits> limits_in_run;
+  for (const auto& tenant : plan.tenants) limits_in_run.push_back(tenant.limits);
+  for (const auto& job_plan : plan.jobs) limits_in_run.push_back(job_plan.limits);
+  const cgroup::Host host =
+      cgroup_step("cgroup", [&] { return cgroup::detect(limits_in_run); });
   phases.done("cgroup::detect");
   if (const auto problems = check_policy_against_host(policy, host); !problems.empty()) {
     std::string text = "this host cannot run the policy:";
@@ -241,10 +246,8 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   phases.done("host check and stale cgroups");
 
   RunGroups groups;
-  cgroup::RunGroupSpec run_group{policy.name, options.cgroup_parent, {}, std::nullopt};
-  run_group.limits_in_run.emplace();
-  for (const auto& tenant : plan.tenants) run_group.limits_in_run->push_back(tenant.limits);
-  for (const auto& job_plan : plan.jobs) run_group.limits_in_run->push_back(job_plan.limits);
+  cgroup::RunGroupSpec run_group{policy.name, options.cgroup_parent, std::move(limits_in_run),
+                                 std::nullopt};
   const bool run_is_job = plan.tenants.empty() && plan.jobs.size() == 1;
   if (run_is_job) run_group.job_limits = plan.jobs.front().limits;
   groups.run = cgroup_step(run_is_job ? "cgroup for job " + policy.jobs.front().name
@@ -353,39 +356,48 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     supervisor.started(i);
   }
 
-  // Sets of siblings whose achieved CPU shares are measured: where shares were asked for.
+  // Sets of siblings whose achieved CPU shares are measured: where shares were asked for. Each
+  // member's meter keeps a file open, so members are made only for a set that is measured.
   const auto member = [&](const cgroup::Group& group, std::vector<size_t> members,
                           std::optional<size_t> report_job) {
     auto meter = std::make_shared<CpuMeter>(host, group);
     return ShareMember{[meter] { return meter->read_us(); }, std::move(members), report_job};
   };
-  std::vector<ShareMember> top;
-  bool top_measured = false;
   std::vector<TenantReport> tenants;
-  for (const auto& tenant : plan.tenants) {
-    tenants.push_back({tenant.name, tenant.cpu_share_requested, std::nullopt});
-  }
+  bool top_measured = false;  // tenants and untenanted jobs, as siblings below the run group
   for (size_t t = 0; t < plan.tenants.size(); ++t) {
-    std::vector<ShareMember> members;
+    tenants.push_back({plan.tenants[t].name, plan.tenants[t].cpu_share_requested, std::nullopt});
+    top_measured = top_measured || policy.tenants[t].shares.cpu.has_value();
+  }
+  for (const auto& job_plan : plan.jobs) {
+    top_measured = top_measured || (job_plan.tenant < 0 && job_plan.cpu_share_requested);
+  }
+  std::vector<ShareMember> top;
+  for (size_t t = 0; t < plan.tenants.size(); ++t) {
     std::vector<size_t> tenant_jobs;
     bool measured = false;
     for (const auto& job_plan : plan.jobs) {
       if (job_plan.tenant != static_cast<int>(t)) continue;
       tenant_jobs.push_back(job_plan.job);
-      members.push_back(member(groups.job(job_plan.job), {job_plan.job}, job_plan.job));
       measured = measured || job_plan.cpu_share_requested.has_value();
     }
-    if (measured) supervisor.add_share_set(SharedResource::cpu, std::move(members));
-    top.push_back(member(*groups.tenants[t], tenant_jobs, std::nullopt));
-    top.back().report_to = &tenants[t].cpu_share_achieved;
-    top_measured = top_measured || policy.tenants[t].shares.cpu.has_value();
+    if (measured) {
+      std::vector<ShareMember> members;
+      for (size_t job : tenant_jobs) members.push_back(member(groups.job(job), {job}, job));
+      supervisor.add_share_set(SharedResource::cpu, std::move(members));
+    }
+    if (top_measured) {
+      top.push_back(member(*groups.tenants[t], tenant_jobs, std::nullopt));
+      top.back().report_to = &tenants[t].cpu_share_achieved;
+    }
   }
-  for (const auto& job_plan : plan.jobs) {
-    if (job_plan.tenant >= 0) continue;
-    top.push_back(member(groups.job(job_plan.job), {job_plan.job}, job_plan.job));
-    top_measured = top_measured || job_plan.cpu_share_requested.has_value();
+  if (top_measured) {
+    for (const auto& job_plan : plan.jobs) {
+      if (job_plan.tenant >= 0) continue;
+      top.push_back(member(groups.job(job_plan.job), {job_plan.job}, job_plan.job));
+    }
+    supervisor.add_share_set(SharedResource::cpu, std::move(top));
   }
-  if (top_measured) supervisor.add_share_set(SharedResource::cpu, std::move(top));
   if (network) measure_network_shares(policy, *network, jobs, supervisor);
 
   phases.done("jobs launched");
