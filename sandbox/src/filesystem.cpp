@@ -176,9 +176,10 @@ PreparedFilesystem prepare_filesystem(const policies::Filesystem& filesystem,
 }
 
 void enter_filesystem(PreparedFilesystem& prepared, const FilesystemContext& context) {
-  UniqueFd staging = mnt::open_path(kStaging, "root");
-  mnt::attach(prepared.root.get(), staging.get(), "root");
-  UniqueFd root(check(::open(kStaging, O_PATH | O_DIRECTORY | O_CLOEXEC), "open new root"));
+  // move_mount moves the detached tree itself, so its fd is now the new root's top directory:
+  // every target below is resolved from it, without opening the staging path again.
+  mnt::attach_at(prepared.root.get(), kStaging, "root");
+  const UniqueFd& root = prepared.root;
   for (auto& m : prepared.mounts) {
     if (m.spec->kind == Mount::Kind::symlink) {
       create_symlink(root.get(), m.spec->target, m.spec->source);

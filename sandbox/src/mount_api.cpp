@@ -51,8 +51,9 @@ void attach(int tree, int target, const std::string& what) {
         what + ": attach");
 }
 
-UniqueFd open_path(const std::string& path, const std::string& what) {
-  return UniqueFd(check(::open(path.c_str(), O_PATH | O_CLOEXEC), what + ": open " + path));
+void attach_at(int tree, const std::string& path, const std::string& what) {
+  check(move_mount(tree, "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH),
+        what + ": attach");
 }
 
 }  // namespace sandbox::mnt

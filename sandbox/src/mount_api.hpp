@@ -32,7 +32,8 @@ void add_attributes(int tree, unsigned int attributes, bool recursive, const std
 // Attaches a detached tree on `target` (an O_PATH fd of the mount point).
 void attach(int tree, int target, const std::string& what);
 
-// Opens `path` as an O_PATH fd, following symlinks (host paths only).
-UniqueFd open_path(const std::string& path, const std::string& what);
+// Attaches a detached tree on the host path `path` (symlinks followed: host paths only). The
+// tree's fd then refers to the attached mount: no need to open `path` again to reach it.
+void attach_at(int tree, const std::string& path, const std::string& what);
 
 }  // namespace sandbox::mnt

@@ -72,19 +72,21 @@ std::vector<std::string> split_sandbox_path(const std::string& path) {
 namespace {
 
 // Opens the first `count` components of `parts` (of `path`, named in errors) below `root`, the
-// last of them as `kind` and every other one as a directory, creating what is missing.
+// last of them as `kind` and every other one as a directory, creating what is missing. For
+// `count` 0, returns an empty fd: the caller uses `root` itself (no dup and close of it).
 UniqueFd open_components(int root, const std::string& path, const std::vector<std::string>& parts,
                          size_t count, TargetKind kind) {
-  UniqueFd current(check(fcntl(root, F_DUPFD_CLOEXEC, 0), "dup root fd"));
+  UniqueFd current;
   std::string prefix;
   for (size_t i = 0; i < count; ++i) {
     const bool last = i + 1 == count;
     const TargetKind want = last ? kind : TargetKind::directory;
+    const int parent = current ? current.get() : root;
     prefix += "/" + parts[i];
-    int fd = open_beneath(current.get(), parts[i], want == TargetKind::directory);
+    int fd = open_beneath(parent, parts[i], want == TargetKind::directory);
     if (fd < 0 && errno == ENOENT) {
-      create(current.get(), parts[i], want, prefix);
-      fd = open_beneath(current.get(), parts[i], want == TargetKind::directory);
+      create(parent, parts[i], want, prefix);
+      fd = open_beneath(parent, parts[i], want == TargetKind::directory);
     }
     if (fd < 0) fail(path, prefix, errno);
     current.reset(fd);
@@ -96,6 +98,7 @@ UniqueFd open_components(int root, const std::string& path, const std::vector<st
 
 UniqueFd open_mount_target(int root, const std::string& path, TargetKind kind) {
   const auto parts = split_sandbox_path(path);
+  if (parts.empty()) return UniqueFd(check(fcntl(root, F_DUPFD_CLOEXEC, 0), "dup root fd"));
   return open_components(root, path, parts, parts.size(), kind);
 }
 
@@ -104,8 +107,10 @@ void create_symlink(int root, const std::string& path, const std::string& conten
   if (parts.empty())
     throw Error(exit_code::setup_failed, "symlink " + path + ": replaces the root");
   const std::string& name = parts.back();
-  UniqueFd dir = open_components(root, path, parts, parts.size() - 1, TargetKind::directory);
-  if (symlinkat(content.c_str(), dir.get(), name.c_str()) == 0) return;
+  const UniqueFd opened =
+      open_components(root, path, parts, parts.size() - 1, TargetKind::directory);
+  const int dir = opened ? opened.get() : root;
+  if (symlinkat(content.c_str(), dir, name.c_str()) == 0) return;
   const int err = errno;
   if (err != EEXIST) {
     if (err == EACCES) {
@@ -117,9 +122,9 @@ void create_symlink(int root, const std::string& path, const std::string& conten
     throw SystemError("symlink " + path, err);
   }
   struct stat st {};
-  if (fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+  if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
     std::string existing(content.size() + 1, '\0');
-    const ssize_t n = readlinkat(dir.get(), name.c_str(), existing.data(), existing.size());
+    const ssize_t n = readlinkat(dir, name.c_str(), existing.data(), existing.size());
     if (n >= 0 && static_cast<size_t>(n) == content.size() &&
         existing.compare(0, content.size(), content) == 0) {
       return;
