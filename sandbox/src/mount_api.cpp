@@ -52,8 +52,7 @@ void attach(int tree, int target, const std::string& what) {
 }
 
 void attach_at(int tree, const std::string& path, const std::string& what) {
-  check(move_mount(tree, "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH),
-        what + ": attach");
+  check(move_mount(tree, "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH), what + ": attach");
 }
 
 }  // namespace sandbox::mnt
