@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hardening.hpp"
@@ -142,9 +143,31 @@ void bind_file_over(const std::string& source, const std::string& path) {
   }
 }
 
+// Whether `path` can exist: false when its top directory ("/proc" of "/proc/kcore") does not.
+// A sandbox without proc or sys then costs 2 path walks here instead of 15. Only ENOENT
+// skips: any other failure is left to the lstat of the path itself, which reports it.
+class TopDirectories {
+ public:
+  bool may_exist(const std::string& path) {
+    const std::string top = path.substr(0, path.find('/', 1));
+    for (const auto& [name, exists] : seen_) {
+      if (name == top) return exists;
+    }
+    struct stat status {};
+    const bool exists = stat(top.c_str(), &status) == 0 || errno != ENOENT;
+    seen_.emplace_back(top, exists);
+    return exists;
+  }
+
+ private:
+  std::vector<std::pair<std::string, bool>> seen_;
+};
+
 void mask_kernel_paths() {
+  TopDirectories tops;
   std::vector<std::string> files, directories;
   for (const char* path : masked_paths) {
+    if (!tops.may_exist(path)) continue;
     const auto status = status_of(path);
     if (!status) continue;  // not on this kernel, or /proc or /sys is not mounted in the sandbox
     (S_ISDIR(status->st_mode) ? directories : files).emplace_back(path);
@@ -162,7 +185,7 @@ void mask_kernel_paths() {
   }
   for (const auto& directory : directories) mask_directory(directory);
   for (const char* path : readonly_paths) {
-    if (status_of(path)) bind_readonly(path);
+    if (tops.may_exist(path) && status_of(path)) bind_readonly(path);
   }
 }
 

@@ -209,6 +209,24 @@ TEST(Masks, MissingProcAndSysAreSkipped) {
   EXPECT_EQ(outcome.report, "");
 }
 
+TEST(Masks, ARootWithoutProcAndSysDirectoriesIsLeftAlone) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a mount namespace";
+  // The root of a sandbox without proc or sys mounts: an empty tmpfs, not even the directories.
+  char root[] = "/tmp/sandbox-masks-XXXXXX";
+  ASSERT_NE(mkdtemp(root), nullptr);
+  const auto outcome = run_in_child([&] {
+    const std::string entered = enter_private_mount_namespace(false);
+    if (!entered.empty()) return entered;
+    if (mount("tmpfs", root, "tmpfs", 0, "size=64k") != 0) return "tmpfs: " + errno_name_of(-1);
+    if (chroot(root) != 0 || chdir("/") != 0) return "chroot: " + errno_name_of(-1);
+    mask_kernel_paths();
+    return std::string(is_empty_directory("/") ? "" : "something was created in the root");
+  });
+  rmdir(root);
+  ASSERT_TRUE(outcome.returned()) << outcome.describe();
+  EXPECT_EQ(outcome.report, "");
+}
+
 TEST(Masks, NeedsNoDevInTheSandbox) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root for a mount namespace";
   const auto existed = existing_paths();
