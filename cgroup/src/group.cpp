@@ -14,6 +14,7 @@
 #include "hierarchies.hpp"
 #include "impl.hpp"
 #include "plan.hpp"
+#include "probe.hpp"
 #include "process.hpp"
 
 namespace cgroup {
@@ -151,7 +152,12 @@ std::optional<std::vector<std::string>> controllers_used(
 
 std::string why_no_hierarchy(const Host& host) {
   std::string why;
-  for (const auto& [name, controller] : host.controllers) {
+  for (const auto& [name, found] : host.controllers) {
+    Controller controller = found;
+    if (controller.why_not == kNotProbed) {
+      controller.why_not.clear();  // left out by a scoped detect(): asked now, for its reason
+      probe(controller);
+    }
     if (!controller.usable) {
       why += (why.empty() ? "" : "; ") + name + ": " + controller.why_not;
     }
@@ -211,8 +217,9 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& s
     const std::string parent_full = hierarchy.mount + parent;
     // The parent is opened only where its own files are read or written here.
     const bool enables = hierarchy.version == 2 && !controllers->empty();
-    const bool cpuset = hierarchy.version == 1 && std::find(controllers->begin(), controllers->end(),
-                                                            "cpuset") != controllers->end();
+    const bool cpuset =
+        hierarchy.version == 1 &&
+        std::find(controllers->begin(), controllers->end(), "cpuset") != controllers->end();
     fs::Fd parent_fd;
     if ((enables && parent_override) || cpuset) {
       parent_fd = fs::open_dir(parent_full);

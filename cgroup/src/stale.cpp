@@ -13,6 +13,7 @@
 #include "hierarchies.hpp"
 #include "impl.hpp"
 #include "libcgroup.hpp"
+#include "probe.hpp"
 #include "process.hpp"
 
 namespace cgroup {
@@ -27,7 +28,16 @@ bool owner_alive(const parse::RunGroupOwner& owner) {
 }  // namespace
 
 std::vector<std::string> collect_stale(const Host& host) {
-  const std::vector<Hierarchy> all = hierarchies(host);
+  // A detect() scoped to one run leaves out the controllers that run does not need, but an earlier
+  // run may have left groups in their hierarchies: they are searched as before (a directory that
+  // is not there costs a failed open, and only for a dead group's name).
+  Host everywhere = host;
+  for (auto& [name, controller] : everywhere.controllers) {
+    if (controller.why_not == kNotProbed) {
+      controller.usable = true;
+    }
+  }
+  const std::vector<Hierarchy> all = hierarchies(everywhere);
   // Where to look for run groups. create_run makes a run group in the cgroup2 hierarchy first
   // (always, when it uses one) and removes it there last, so with a cgroup2 hierarchy its listing
   // names every stale group: one directory listing per run instead of one per hierarchy. Without

@@ -47,8 +47,17 @@ struct Host {
   bool has(const std::string& controller) const;  // present and usable
 };
 
-// Reads /proc/self/mountinfo and /proc/self/cgroup (and libcgroup's view); cheap, call once.
+struct Limits;
+
+// Reads /proc/self/mountinfo and /proc/self/cgroup and probes our cgroup in every hierarchy;
+// cheap, call once.
 Host detect();
+// The same for a run whose groups will have these limits (RunGroupSpec::limits_in_run): it
+// probes only the controllers the run can use (those the limits write to, the accounting ones
+// and the freezer) and a feature file only where a limit depends on it. The other controllers
+// are left unusable, their why_not saying that they were not probed: such a Host serves that
+// run, not `sandbox check`.
+Host detect(const std::vector<Limits>& limits_in_run);
 
 // Errors carry the path or controller that failed, ready to print on one line.
 struct Error : std::runtime_error {
