@@ -73,9 +73,7 @@ std::string read_all(int fd, const std::string& what, bool record = false) {
   }
 }
 
-}  // namespace
-
-std::optional<std::string> read_at_if_exists(int dir, const std::string& file) {
+std::optional<std::string> read_existing_at(int dir, const std::string& file, bool record) {
   Fd fd{::openat(dir, file.c_str(), O_RDONLY | O_CLOEXEC)};
   if (!fd) {
     if (errno == ENOENT) {
@@ -83,7 +81,17 @@ std::optional<std::string> read_at_if_exists(int dir, const std::string& file) {
     }
     throw_errno("open " + file);
   }
-  return read_all(fd.get(), file);
+  return read_all(fd.get(), file, record);
+}
+
+}  // namespace
+
+std::optional<std::string> read_at_if_exists(int dir, const std::string& file) {
+  return read_existing_at(dir, file, false);
+}
+
+std::optional<std::string> read_record_at_if_exists(int dir, const std::string& file) {
+  return read_existing_at(dir, file, true);
 }
 
 std::string read_at(int dir, const std::string& file, const std::string& where) {

@@ -49,6 +49,9 @@ std::optional<std::string> read_file_if_exists(const std::string& path);
 // per mount): it is handed over whole, so a short read is the end and the read that would see EOF
 // is spared.
 std::optional<std::string> read_record_if_exists(const std::string& path);
+// The same relative to `dir`: cgroup control files without seq_start (cpuacct.usage, memory.*,
+// pids.*, cpu.stat, io.stat, ...; not cgroup.procs or tasks, which list one record per process).
+std::optional<std::string> read_record_at_if_exists(int dir, const std::string& file);
 
 // Writes `value` to `file` in one write(2). Returns 0 or the errno of the failure, so that callers
 // can tell "file missing" (ENOENT) and "busy" (EBUSY) from real errors.

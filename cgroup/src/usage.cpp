@@ -1,5 +1,4 @@
 // Accounting: what a group used, from the files each layout keeps (docs/cgroups.md, Accounting).
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,33 +11,10 @@ namespace cgroup {
 
 namespace {
 
-// A control file read whole, or nullopt when it does not exist. These files hold one record (a
-// cftype without seq_start gets kernfs's single-record seq_file), which the kernel formats whole
-// before the first read copies it out: a read that returns less than it asked for has reached the
-// end, and the second read that would return 0 is spared (one syscall of four per file).
+// A control file read whole, or nullopt when it does not exist. Every file read here prints one
+// record (fs::read_record_at_if_exists), so the read that would only see EOF is spared.
 std::optional<std::string> read_control(const Dir& dir, const char* file) {
-  const fs::Fd fd{::openat(dir.fd.get(), file, O_RDONLY | O_CLOEXEC)};
-  if (!fd) {
-    if (errno == ENOENT) {
-      return std::nullopt;
-    }
-    fs::throw_errno("open " + dir.full() + "/" + file);
-  }
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      fs::throw_errno("read " + dir.full() + "/" + file);
-    }
-    text.append(buffer, static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < sizeof buffer) {
-      return text;
-    }
-  }
+  return fs::read_record_at_if_exists(dir.fd.get(), file);
 }
 
 std::optional<uint64_t> read_number(const Dir& dir, const char* file) {
