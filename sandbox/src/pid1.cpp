@@ -38,6 +38,27 @@ void close_other_fds(std::vector<int> keep) {
   check(close_range(next, ~0U, 0), "close_range");
 }
 
+// Closes `fds` (none of them negative), one close_range per run of consecutive numbers: the fds
+// the supervisor opens for one job (v1 cgroup files, stdio) are usually consecutive.
+void close_fds(std::vector<int> fds) {
+  std::sort(fds.begin(), fds.end());
+  for (size_t first = 0; first < fds.size();) {
+    size_t last = first;
+    while (last + 1 < fds.size() && fds[last + 1] <= fds[last] + 1) ++last;
+    close_range(static_cast<unsigned int>(fds[first]), static_cast<unsigned int>(fds[last]), 0);
+    first = last + 1;
+  }
+}
+
+// The job's stdio fds that are not ours already (-1: none, the job shares ours).
+std::vector<int> stdio_fds(const JobStdio& stdio) {
+  std::vector<int> fds;
+  for (int fd : {stdio.in, stdio.out, stdio.err}) {
+    if (fd >= 0) fds.push_back(fd);
+  }
+  return fds;
+}
+
 // Blocks until the supervisor has done its part. End of file means it gave up (or died): leave
 // quietly, the supervisor reports what went wrong.
 Release wait_for_release(int sync) {
@@ -63,6 +84,9 @@ void finish_sandbox(const LaunchSpec& spec, const Release& release) {
   // in a user namespace only a mapped id may create mount points, and nothing pid 1 does from
   // here on needs the caller's host identity.
   become(spec.identity, true);
+  // The uid change cleared our parent-death signal: arm it again at once, so that a supervisor
+  // killed while we build the sandbox takes us with it (dropping capabilities later keeps it).
+  check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
   if (filesystem) {
     enter_filesystem(*filesystem, context);
     hardening::mask_kernel_paths();
@@ -76,13 +100,12 @@ void finish_sandbox(const LaunchSpec& spec, const Release& release) {
   if (spec.has(Namespace::time)) check(unshare(CLONE_NEWTIME), "unshare(CLONE_NEWTIME)");
 }
 
-// What pid 1 keeps of the job's privileges while it waits: none.
-void shed_privileges(const LaunchSpec& spec) {
-  become(spec.identity, false);
+// What pid 1 keeps of the job's privileges while it waits: none. Its ids are the job's already
+// and its parent-death signal armed again (finish_sandbox), so only the capabilities it kept go
+// (a capability drop leaves the parent-death signal set).
+void shed_privileges() {
   drop_all_capabilities();
   check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)");
-  // A credential change clears the parent-death signal: set it again.
-  check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
 }
 
 // Reaps every child; forwards signals to the job until it exits. Returns its wait status. Tells
@@ -117,10 +140,9 @@ int supervise_job(pid_t job, const sigset_t& signals, int channel) {
 void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
   try {
     check(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)");
-    std::vector<int> keep{sync, channel};
-    for (int fd : {spec.stdio.in, spec.stdio.out, spec.stdio.err}) {
-      if (fd >= 0) keep.push_back(fd);
-    }
+    std::vector<int> keep = stdio_fds(spec.stdio);
+    keep.push_back(sync);
+    keep.push_back(channel);
     if (spec.cgroup_join) {
       for (const auto& tasks : spec.cgroup_join->tasks) keep.push_back(tasks.fd.get());
     }
@@ -129,7 +151,9 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
     // Before anything else: nothing of the job may run outside its cgroup.
     if (spec.cgroup_join) {
       join_cgroups(*spec.cgroup_join);
-      for (const auto& tasks : spec.cgroup_join->tasks) close(tasks.fd.get());
+      std::vector<int> tasks_fds;
+      for (const auto& tasks : spec.cgroup_join->tasks) tasks_fds.push_back(tasks.fd.get());
+      close_fds(tasks_fds);
     }
     if (!spec.has(Namespace::pid)) {
       // No pid namespace: be the subreaper of the job's orphans instead of the host's init.
@@ -141,14 +165,13 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
 
     const sigset_t signals = forwarded_signal_set({SIGCHLD});
     check(sigprocmask(SIG_BLOCK, &signals, nullptr), "sigprocmask");
-    const pid_t self = getpid();
+    // In a new pid namespace we are pid 1 by definition: no getpid() for it.
+    const pid_t self = spec.has(Namespace::pid) ? 1 : getpid();
     const pid_t job = spawn_job(spec, seccomp, channel, self);
     if (job < 0) throw_errno("start job");
 
-    for (int fd : {spec.stdio.in, spec.stdio.out, spec.stdio.err}) {
-      if (fd >= 0) close(fd);
-    }
-    shed_privileges(spec);
+    close_fds(stdio_fds(spec.stdio));
+    shed_privileges();
     const int status = supervise_job(job, signals, channel);
     send(channel, ChildMessage::job_exited(status));
     _exit(0);
