@@ -161,6 +161,9 @@ void Supervisor::arm_timer(Clock::time_point now) {
     consider(job.deadline);
     consider(job.kill_at);
   }
+  // Set to the same time still ahead, the timer needs no syscall (one saved on most wake-ups).
+  if (next == armed_ && (!next || *next > now)) return;
+  armed_ = next;
   itimerspec spec{};
   if (next) {
     // steady_clock is CLOCK_MONOTONIC; a time already past fires at once.

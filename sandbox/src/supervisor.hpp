@@ -92,6 +92,7 @@ class Supervisor {
   size_t running_ = 0;
   int terminating_signals_ = 0;
   std::optional<Clock::time_point> next_sample_, next_watch_, next_peak_sample_;
+  std::optional<Clock::time_point> armed_;  // what the timer was last set to (nullopt: disarmed)
   std::vector<uint64_t> watch_cpu_;  // CPU per job at the last --watch line
 };
 
