@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -84,7 +85,12 @@ int run_command(const RunArguments& args) {
   const RunReport report = sandbox::run(*policy, options);
   print_job_problems(*policy, report);
   if (!args.report.empty()) write_report(args.report, report);
-  return report.exit_code;
+  // The run is over and all it made is gone (run() removed its cgroups, closed its fds): what is
+  // left is memory. Freeing it (the report, the policy, CLI11's and spdlog's objects: ~400 frees
+  // and static destructors) writes to pages still copy-on-write from pid 1's fork, a fault each,
+  // ~0.1 ms of every run's end for nothing the exit does not do. Flush what was printed and go.
+  std::fflush(nullptr);
+  std::_Exit(report.exit_code);
 }
 
 }  // namespace sandbox::cli
