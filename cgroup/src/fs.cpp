@@ -73,10 +73,12 @@ std::string read_all(int fd, const std::string& what, bool record = false) {
   }
 }
 
+// `file` relative to `dir`, or a path with AT_FDCWD. A process gone while its /proc files are
+// opened (ESRCH) counts as missing.
 std::optional<std::string> read_existing_at(int dir, const std::string& file, bool record) {
   Fd fd{::openat(dir, file.c_str(), O_RDONLY | O_CLOEXEC)};
   if (!fd) {
-    if (errno == ENOENT) {
+    if (errno == ENOENT || errno == ESRCH) {
       return std::nullopt;
     }
     throw_errno("open " + file);
@@ -103,25 +105,11 @@ std::string read_at(int dir, const std::string& file, const std::string& where) 
 }
 
 std::optional<std::string> read_file_if_exists(const std::string& path) {
-  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (!fd) {
-    if (errno == ENOENT || errno == ESRCH) {
-      return std::nullopt;
-    }
-    throw_errno("open " + path);
-  }
-  return read_all(fd.get(), path);
+  return read_existing_at(AT_FDCWD, path, false);
 }
 
 std::optional<std::string> read_record_if_exists(const std::string& path) {
-  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (!fd) {
-    if (errno == ENOENT || errno == ESRCH) {
-      return std::nullopt;
-    }
-    throw_errno("open " + path);
-  }
-  return read_all(fd.get(), path, true);
+  return read_existing_at(AT_FDCWD, path, true);
 }
 
 int try_write_at(int dir, const std::string& file, const std::string& value) {
