@@ -177,22 +177,27 @@ void acquire_our_cgroup(const std::string& where, const std::vector<std::string>
   // Only changes to the cgroup the lease is about are undone later.
   std::vector<std::string> ignored;
   std::vector<std::string>* enabled = where == state.where ? &state.enabled : &ignored;
-  const fs::Fd dir = fs::open_dir(where);
+  // The lease's fd is this cgroup's directory already (a second cgroup gets one of its own).
+  fs::Fd other;
+  if (where != state.where) {
+    other = fs::open_dir(where);
+  }
+  const int dir = other ? other.get() : state.lock.get();
   try {
-    int err = enable_controllers(dir.get(), where, controllers, enabled);
+    int err = enable_controllers(dir, where, controllers, enabled);
     if (err == EBUSY) {
       // Processes are in it: us, and maybe the shell that started us. Move this process into the
       // leaf, then (if that is not enough) every other process of our cgroup too: they stay inside
       // our cgroup, one level down, and move back when the last run group is gone.
       const std::string leaf = where + "/" + kSupervisorLeaf;
-      if (::mkdirat(dir.get(), kSupervisorLeaf, 0755) != 0 && errno != EEXIST) {
+      if (::mkdirat(dir, kSupervisorLeaf, 0755) != 0 && errno != EEXIST) {
         fs::throw_errno("mkdir " + leaf);
       }
       fs::write_at(fs::open_dir(leaf).get(), "cgroup.procs", std::to_string(::getpid()), leaf);
-      err = enable_controllers(dir.get(), where, controllers, enabled);
+      err = enable_controllers(dir, where, controllers, enabled);
       for (int round = 0; err == EBUSY && round < 3; ++round) {
         move_processes(where, leaf);  // a few rounds: they may fork meanwhile
-        err = enable_controllers(dir.get(), where, controllers, enabled);
+        err = enable_controllers(dir, where, controllers, enabled);
       }
     }
     if (err != 0) {
@@ -226,6 +231,11 @@ void release_our_cgroup() noexcept {
 }
 
 bool collect_abandoned_leaf(const std::string& where) {
+  // Most runs find no leaf: one lookup by path says so (another failure takes the long way, for
+  // its message).
+  if (!fs::exists(where + "/" + kSupervisorLeaf) && errno == ENOENT) {
+    return false;
+  }
   fs::Fd dir = fs::open_dir_if_exists(where);
   if (!dir || !fs::exists_at(dir.get(), kSupervisorLeaf)) {
     return false;
