@@ -101,7 +101,7 @@ std::string read_at(int dir, const std::string& file, const std::string& where) 
   if (!fd) {
     throw_errno("open " + where + "/" + file);
   }
-  return read_all(fd.get(), where + "/" + file);
+  return read_all(fd.get(), where + "/" + file, true);
 }
 
 std::optional<std::string> read_file_if_exists(const std::string& path) {

@@ -38,9 +38,10 @@ Fd open_dir(const std::string& path);
 // Like open_dir, but returns an empty Fd when the directory does not exist.
 Fd open_dir_if_exists(const std::string& path);
 
-// Reads a whole (small) file relative to `dir`; `where` names the directory in errors.
+// Reads a whole (small) file of one record (see read_record_if_exists: cgroup.subtree_control,
+// cpuset.cpus, ...) relative to `dir`; `where` names the directory in errors.
 std::string read_at(int dir, const std::string& file, const std::string& where);
-// Same, but std::nullopt when the file does not exist.
+// Reads a whole file relative to `dir`, to its end; std::nullopt when it does not exist.
 std::optional<std::string> read_at_if_exists(int dir, const std::string& file);
 // Reads a whole file by path; std::nullopt when it does not exist.
 std::optional<std::string> read_file_if_exists(const std::string& path);
