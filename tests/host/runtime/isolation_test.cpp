@@ -111,6 +111,22 @@ TEST_F(Isolation, NoCapabilities) {
   }
 }
 
+TEST_F(Isolation, AKeptCapabilityIsTheOnlyOneInEverySet) {
+  PolicyText policy;
+  policy.extra_defaults =
+      "  identity: {uid: 1000, gid: 1000}\n  capabilities: [NET_BIND_SERVICE]\n";
+  const auto result =
+      run_sh("grep -E '^Cap(Inh|Prm|Eff|Amb|Bnd)' /proc/self/status; id -u", policy);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto out = lines(result.out);
+  ASSERT_EQ(out.size(), 6u) << result.out;
+  // Through the ambient set it survives the execve of sh and of grep, as the non-root uid 1000.
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_NE(out[i].find("0000000000000400"), std::string::npos) << out[i];  // bit 10 alone
+  }
+  EXPECT_EQ(out[5], "1000");
+}
+
 // The caller's signal state as nohup (SIGHUP ignored) or a shell's background job (SIGINT and
 // SIGQUIT ignored) leave it, plus a realtime signal ignored and two signals blocked; all of it
 // survives fork and execve into `sandbox`. Restored after.
