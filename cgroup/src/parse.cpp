@@ -304,17 +304,41 @@ IoBytes blkio_service_bytes(const std::string& text) {
   return total;
 }
 
+namespace {
+
+// The next blank-separated word of `line`, which is advanced past it ("" at the end).
+std::string_view next_word(std::string_view& line) {
+  const size_t start = line.find_first_not_of(" \t");
+  if (start == std::string_view::npos) {
+    line = {};
+    return {};
+  }
+  line.remove_prefix(start);
+  const size_t end = std::min(line.find_first_of(" \t"), line.size());
+  const std::string_view word = line.substr(0, end);
+  line.remove_prefix(end);
+  return word;
+}
+
+}  // namespace
+
+// Read at the end of every run: numbers taken straight from the text, without copies of its lines
+// and words (their allocations touch pages still copy-on-write from pid 1's fork).
 std::optional<CpuSplit> cpuacct_usage_all(const std::string& text) {
   CpuSplit split;
   bool any = false;
-  for (const std::string& line : lines(text)) {
-    const std::vector<std::string> fields = words(line);
-    if (fields.empty() || (!any && fields[0] == "cpu")) {
-      continue;  // the header, blank lines
+  std::string_view rest(text);
+  while (!rest.empty()) {
+    const size_t newline = std::min(rest.find('\n'), rest.size());
+    std::string_view line = rest.substr(0, newline);
+    rest.remove_prefix(std::min(newline + 1, rest.size()));
+    const std::string_view first = next_word(line);
+    if (first.empty() || (!any && first == "cpu")) {
+      continue;  // blank lines, the header
     }
-    const auto user = fields.size() == 3 ? to_u64(fields[1]) : std::nullopt;
-    const auto system = fields.size() == 3 ? to_u64(fields[2]) : std::nullopt;
-    if (!to_u64(fields[0]) || !user || !system) {
+    const auto user = to_u64(next_word(line));
+    const auto system = to_u64(next_word(line));
+    if (!to_u64(first) || !user || !system || !next_word(line).empty()) {
       return std::nullopt;
     }
     split.user_ns += *user;

@@ -163,6 +163,15 @@ TEST(CpuacctUsageAll, RefusesATextWithoutCpuLinesOrWithAMalformedOne) {
   EXPECT_FALSE(cpuacct_usage_all(""));
   EXPECT_FALSE(cpuacct_usage_all("cpu user system\n0 1000 20\n1 300\n"));
   EXPECT_FALSE(cpuacct_usage_all("cpu user system\n0 1000 x\n"));
+  EXPECT_FALSE(cpuacct_usage_all("cpu user system\n0 1 2 3\n"));
+  EXPECT_FALSE(cpuacct_usage_all("cpu user system\nx 1 2\n"));
+}
+
+TEST(CpuacctUsageAll, SkipsBlankLinesAndReadsALastLineWithoutNewline) {
+  const auto split = cpuacct_usage_all("cpu user system\n\n 0  5 6\n1 7 8");
+  ASSERT_TRUE(split);
+  EXPECT_EQ(split->user_ns, 12u);
+  EXPECT_EQ(split->system_ns, 14u);
 }
 
 TEST(Pids, ParsesCgroupProcs) {
