@@ -41,7 +41,7 @@ bool wait_until(Clock::time_point deadline, Predicate done) {
 
 // v2: the subtree has live processes ("populated 1" in cgroup.events). A removed group is empty.
 bool populated(const Dir& dir) {
-  const auto events = fs::read_at_if_exists(dir.fd.get(), "cgroup.events");
+  const auto events = fs::read_record_at_if_exists(dir.fd.get(), "cgroup.events");
   return events && parse::flat_keyed(*events)["populated"] != 0;
 }
 
@@ -111,10 +111,10 @@ void set_frozen(const Dir& dir, bool frozen, Clock::time_point deadline) {
   const auto settle = std::min(deadline, Clock::now() + std::chrono::milliseconds(200));
   wait_until(settle, [&] {
     if (v1) {
-      const auto state = fs::read_at_if_exists(dir.fd.get(), "freezer.state");
+      const auto state = fs::read_record_at_if_exists(dir.fd.get(), "freezer.state");
       return !state || state->rfind("FROZEN", 0) == 0;
     }
-    const auto events = fs::read_at_if_exists(dir.fd.get(), "cgroup.events");
+    const auto events = fs::read_record_at_if_exists(dir.fd.get(), "cgroup.events");
     return !events || parse::flat_keyed(*events)["frozen"] == 1;
   });
 }
