@@ -58,14 +58,15 @@ fs::Fd open_created(int parent, const std::string& name, const std::string& full
 }
 
 // Makes the run group's directory `full` (`parent_full` + "/" + `name`) by its path and opens it:
-// two calls, where opening the parent first costs two more and the path walk is the same. When
+// two calls, where opening the parent first made it five (open, a check for an existing group,
+// mkdirat, open, close; the longer walk of mkdir by path costs ~2.5 us of the ~7 saved). When
 // mkdir fails the parent is opened after all, so that each cause keeps its message: a parent
 // that cannot be opened (a missing cgroup parent) first, then a group that exists already.
 fs::Fd make_run_dir(const std::string& parent_full, const std::string& name,
                     const std::string& full) {
   if (::mkdir(full.c_str(), 0755) != 0) {
     const int err = errno;
-    const fs::Fd parent = fs::open_dir(parent_full);
+    (void)fs::open_dir(parent_full);  // throws when the parent is what fails
     if (err == EEXIST) {
       throw Error("cgroup " + parent_full + "/" + name + " exists already");
     }
