@@ -202,8 +202,8 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& s
   auto impl = std::make_unique<Impl>();
   impl->host = std::make_shared<const Host>(host);
 
-  // In hierarchies() order, the cgroup2 one first: collect_stale lists only that one to find
-  // every run group (and the teardown removes the directories in reverse, that one last).
+  // In hierarchies() order, the cgroup2 one first (the teardown removes the directories in
+  // reverse, that one last: it holds cgroup.kill).
   for (const Hierarchy& hierarchy : hierarchies(host)) {
     const auto controllers = controllers_used(hierarchy, needed, *impl);
     if (!controllers) {

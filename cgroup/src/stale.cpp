@@ -38,16 +38,13 @@ std::vector<std::string> collect_stale(const Host& host) {
     }
   }
   const std::vector<Hierarchy> all = hierarchies(everywhere);
-  // Where to look for run groups. create_run makes a run group in the cgroup2 hierarchy first
-  // (always, when it uses one) and removes it there last, so with a cgroup2 hierarchy its listing
-  // names every stale group: one directory listing per run instead of one per hierarchy. Without
-  // one, every hierarchy is listed.
-  std::vector<Hierarchy> listed = all;
-  if (!all.empty() && all.front().version == 2) {
-    listed.resize(1);
-  }
+  // Every hierarchy is listed, not only the cgroup2 one where a run group is made first and
+  // removed last: supervisors that share our cgroup2 cgroup may sit elsewhere in a v1 hierarchy
+  // (each login session or service in a memory cgroup of its own). Such a supervisor collecting
+  // a dead group of ours removes the directories it can see, the cgroup2 one among them, and only
+  // our own listing of that v1 hierarchy still finds the rest.
   std::set<std::string> dead;
-  for (const Hierarchy& hierarchy : listed) {
+  for (const Hierarchy& hierarchy : all) {
     for (const std::string& name : fs::subdirectories(hierarchy.mount + run_parent(hierarchy))) {
       const auto owner = parse::run_group_owner(name);
       if (owner && !owner_alive(*owner)) {

@@ -422,6 +422,62 @@ TEST(CgroupHost, CollectStaleRemovesGroupsOfAKilledSupervisor) {
   EXPECT_TRUE(wait_dead(sleeper, seconds(5)));
 }
 
+// A supervisor that shares our cgroup2 cgroup but sits in another cgroup of a v1 hierarchy (one
+// memory cgroup per session or service) collects a dead group of ours only where it can see it: its
+// cgroup2 directory goes, the rest stays below our cgroups. Our own collect_stale must still find
+// that rest. Skipped without both a cgroup2 directory and v1 ones in a run group (hybrid only).
+TEST(CgroupHost, CollectStaleFindsADeadGroupWhoseCgroup2DirectoryIsGone) {
+  SKIP_UNLESS_ROOT();
+  StaleSweep sweep;
+  const Host host = detect();
+  int report[2];
+  ASSERT_EQ(pipe(report), 0);
+  Child supervisor([&] {
+    close(report[0]);
+    return supervise_until_killed(report[1], [&](Groups& groups) {
+      Group* run = groups.emplace_back(Group::create_run(detect(), "stale-half")).get();
+      std::string text;
+      for (const std::string& dir : directories(host, *run)) text += dir + "\n";
+      return text + "end\n";
+    });
+  });
+  supervisor.release();
+  close(report[1]);
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; !text.ends_with("end\n") && (n = read(report[0], buffer, sizeof buffer)) > 0;) {
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  close(report[0]);
+  kill(supervisor.pid(), SIGKILL);
+  ASSERT_TRUE(supervisor.wait(seconds(5)));
+  std::vector<std::string> v1_dirs;
+  std::string cgroup2_dir;
+  std::istringstream lines(text);
+  for (std::string dir; lines >> dir && dir != "end";) {
+    if (!host.unified_mount.empty() && dir.starts_with(host.unified_mount + "/")) {
+      cgroup2_dir = dir;
+    } else {
+      v1_dirs.push_back(dir);
+    }
+  }
+  if (cgroup2_dir.empty() || v1_dirs.empty()) {
+    for (const std::string& dir : v1_dirs) (void)rmdir(dir.c_str());
+    if (!cgroup2_dir.empty()) (void)rmdir(cgroup2_dir.c_str());
+    GTEST_SKIP() << "a run group here is not in both a cgroup2 and a v1 hierarchy";
+  }
+  // What the other supervisor's collect_stale removed: the directory it could see.
+  ASSERT_EQ(rmdir(cgroup2_dir.c_str()), 0) << cgroup2_dir;
+
+  const std::vector<std::string> removed = collect_stale(host);
+  for (const std::string& dir : v1_dirs) {
+    EXPECT_NE(std::find(removed.begin(), removed.end(), dir), removed.end()) << dir;
+    EXPECT_FALSE(exists(dir)) << dir;
+  }
+  // What a failure above left: the group holds no process, and no later sweep would find it.
+  for (const std::string& dir : v1_dirs) (void)rmdir(dir.c_str());
+}
+
 // This host seen as pure v1: the cgroup2 mount ignored, so teardown has no cgroup.kill and must
 // freeze, SIGKILL and thaw. Skipped where there are no v1 hierarchies (the v2 VM).
 TEST(CgroupLegacyView, TeardownWithoutCgroupKillUsesTheFreezerLoop) {
