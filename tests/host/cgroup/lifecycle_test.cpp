@@ -447,18 +447,12 @@ TEST(CgroupHost, CollectStaleFindsADeadGroupWhoseCgroup2DirectoryIsGone) {
   });
   supervisor.release();
   close(report[1]);
-  std::string text;
-  char buffer[4096];
-  for (ssize_t n; !text.ends_with("end\n") && (n = read(report[0], buffer, sizeof buffer)) > 0;) {
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  close(report[0]);
+  const std::vector<std::string> dirs = read_reported_words(report[0]);
   kill(supervisor.pid(), SIGKILL);
   ASSERT_TRUE(supervisor.wait(seconds(5)));
   std::vector<std::string> v1_dirs;
   std::string cgroup2_dir;
-  std::istringstream lines(text);
-  for (std::string dir; lines >> dir && dir != "end";) {
+  for (const std::string& dir : dirs) {
     if (!host.unified_mount.empty() && dir.starts_with(host.unified_mount + "/")) {
       cgroup2_dir = dir;
     } else {

@@ -2,8 +2,6 @@
 // as the full detect() does, and what it leaves out still has its stale groups collected.
 #include <signal.h>
 
-#include <sstream>
-
 #include "support.hpp"
 
 namespace cgroup::testing {
@@ -110,19 +108,11 @@ TEST(CgroupScopedDetect, StaleGroupInAHierarchyTheRunLeavesOutIsCollected) {
   });
   supervisor.release();
   close(report[1]);
-  std::string text;
-  char buffer[4096];
-  for (ssize_t n; !text.ends_with("end\n") && (n = read(report[0], buffer, sizeof buffer)) > 0;) {
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  close(report[0]);
-  std::vector<std::string> dirs;
-  std::istringstream lines(text);
-  for (std::string dir; lines >> dir && dir != "end";) dirs.push_back(dir);
+  const std::vector<std::string> dirs = read_reported_words(report[0]);
   const std::string cpu_mount = full.controllers.at("cpu").mount;
-  ASSERT_TRUE(std::any_of(dirs.begin(), dirs.end(), [&](const std::string& dir) {
-    return dir.starts_with(cpu_mount);
-  })) << text;
+  ASSERT_TRUE(std::any_of(dirs.begin(), dirs.end(),
+                          [&](const std::string& dir) { return dir.starts_with(cpu_mount); }))
+      << dirs.size() << " directories reported";
 
   kill(supervisor.pid(), SIGKILL);
   ASSERT_TRUE(supervisor.wait(seconds(5)));

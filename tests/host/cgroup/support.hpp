@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <functional>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -99,6 +100,21 @@ inline std::vector<std::string> directories(const Host& host, const Group& group
     }
   }
   return result;
+}
+
+// Reads the words a forked "supervisor" writes to `fd`, up to its "end" word, and closes `fd`: the
+// directories of the groups it made, one per line, so that the test can look for them later.
+inline std::vector<std::string> read_reported_words(int fd) {
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; !text.ends_with("end\n") && (n = read(fd, buffer, sizeof buffer)) > 0;) {
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  std::vector<std::string> words;
+  std::istringstream lines(text);
+  for (std::string word; lines >> word && word != "end";) words.push_back(word);
+  return words;
 }
 
 inline bool exists(const std::string& path) {
