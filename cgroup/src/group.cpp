@@ -119,12 +119,14 @@ std::set<std::string> needed_controllers(const std::vector<Limits>& limits, cons
 // The controllers a run uses in `hierarchy`, or nullopt when it leaves the hierarchy out. Without
 // a list of needs: all of them. A v1 hierarchy comes whole (co-mounted controllers share it) when
 // one of its controllers is needed, or when it is the freezer and nothing else can kill the run's
-// processes. In the cgroup2 hierarchy the group is always made (cgroup.kill, cgroup.events,
-// CLONE_INTO_CGROUP), with only the needed controllers: on v2, cpu and cpuset cost every group
+// processes. In the cgroup2 hierarchy the group is made (cgroup.kill, cgroup.events,
+// CLONE_INTO_CGROUP) with only the needed controllers: on v2, cpu and cpuset cost every group
 // what they cost on v1 (a cpuset group flips a static key, patching kernel text on every CPU).
+// Where pid namespaces end the run's processes, a hybrid host's controller-less cgroup2 group and
+// the freezer have nothing to do (RunGroupSpec::processes_in_pid_namespaces).
 std::optional<std::vector<std::string>> controllers_used(
     const Hierarchy& hierarchy, const std::optional<std::set<std::string>>& needed,
-    const Group::Impl& made_so_far) {
+    const Group::Impl& made_so_far, bool processes_in_pid_namespaces) {
   if (!needed) {
     return hierarchy.controllers;
   }
@@ -135,13 +137,17 @@ std::optional<std::vector<std::string>> controllers_used(
         used.push_back(controller);
       }
     }
+    if (used.empty() && processes_in_pid_namespaces &&
+        made_so_far.host->layout == Layout::hybrid) {
+      return std::nullopt;
+    }
     return used;
   }
   for (const std::string& controller : hierarchy.controllers) {
     if (needed->contains(controller)) {
       return hierarchy.controllers;
     }
-    if (controller == "freezer") {
+    if (controller == "freezer" && !processes_in_pid_namespaces) {
       const Dir* v2 = made_so_far.v2_dir();
       if (!v2 || !fs::exists_at(v2->fd.get(), "cgroup.kill")) {
         return hierarchy.controllers;
@@ -205,7 +211,8 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& s
   // In hierarchies() order, the cgroup2 one first (the teardown removes the directories in
   // reverse, that one last: it holds cgroup.kill).
   for (const Hierarchy& hierarchy : hierarchies(host)) {
-    const auto controllers = controllers_used(hierarchy, needed, *impl);
+    const auto controllers =
+        controllers_used(hierarchy, needed, *impl, spec.processes_in_pid_namespaces);
     if (!controllers) {
       continue;
     }
@@ -316,6 +323,10 @@ void Group::kill_all() {
 
 bool Group::empty() const {
   return impl_->empty();
+}
+
+bool Group::remove_if_empty() {
+  return impl_->remove_if_empty();
 }
 
 std::map<std::string, std::string> Group::paths() const {

@@ -48,6 +48,7 @@ struct Group::Impl {
   // mean empty everywhere (true unless a process was attached to v1 hierarchies only).
   void kill_all(std::chrono::steady_clock::time_point deadline, bool trust_v2 = false);
   bool empty() const;
+  bool remove_if_empty();
   // Removes the directories (and any subdirectory left in them); throws Error naming what remains.
   void remove(std::chrono::steady_clock::time_point deadline);
 };

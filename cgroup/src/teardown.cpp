@@ -251,6 +251,22 @@ void Group::Impl::kill_all(Clock::time_point deadline, bool trust_v2) {
   }
 }
 
+bool Group::Impl::remove_if_empty() {
+  // In reverse, as remove() does: the cgroup2 directory (cgroup.kill) goes last. A directory that
+  // went was empty and stays gone (only a migration can put a process into a group), so stopping
+  // at the first busy one leaves nothing inconsistent behind.
+  for (auto dir = dirs.rbegin(); dir != dirs.rend(); ++dir) {
+    if (::rmdir(dir->full().c_str()) != 0 && errno != ENOENT) {
+      if (errno == EBUSY) {
+        return false;
+      }
+      fs::throw_errno("rmdir " + dir->full());
+    }
+  }
+  dirs.clear();
+  return true;
+}
+
 void Group::Impl::remove(Clock::time_point deadline) {
   std::string failures;
   bool killed_again = false;

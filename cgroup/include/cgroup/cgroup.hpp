@@ -140,6 +140,12 @@ struct RunGroupSpec {
   // Makes the run group its only job's group, with these limits: a run of one job needs no level
   // of its own, and every level is a mkdir and an rmdir in every hierarchy.
   std::optional<Limits> job_limits;
+  // Every process the run's groups will hold lives in a pid namespace, which the caller ends by
+  // killing its pid 1 (the kernel then kills the whole namespace at once). A cgroup is then not
+  // what kills them: no freezer group, and on a hybrid host no controller-less cgroup2 group
+  // (there for cgroup.kill, cgroup.events and CLONE_INTO_CGROUP). Both cost a mkdir and an rmdir
+  // per run, and the cgroup2 one would hold a process the v1 hierarchies need not hold.
+  bool processes_in_pid_namespaces = false;
 };
 
 // A cgroup (in every hierarchy it needs) owned by this object: created on construction, emptied
@@ -183,6 +189,10 @@ class Group {
 
   // Kills every process in the group and waits (bounded) until it is empty.
   void kill_all();
+  // Removes the group's directories now if no process holds them, without killing anything: true
+  // when they are gone (the destructor then has nothing left to do), false when a process (or a
+  // subgroup) still holds one, which is then left as it is for the destructor's full teardown.
+  bool remove_if_empty();
   bool empty() const;
   Usage usage() const;
   // Samples peaks that the kernel does not keep (call periodically while jobs run).
