@@ -3,7 +3,6 @@
 #include <sys/syscall.h>
 
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "support.hpp"
@@ -12,13 +11,6 @@ namespace cgroup::testing {
 namespace {
 
 using std::chrono::seconds;
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Our cgroup in the hierarchy whose /proc/self/cgroup line names `controllers` ("" for v2).
 std::string proc_self_cgroup(pid_t pid, const std::string& controllers) {
@@ -45,16 +37,6 @@ std::string without_supervisor_leaf(std::string path) {
     path.resize(path.size() - std::string("/supervisor").size());
   }
   return path;
-}
-
-bool procs_contain(const std::string& dir, pid_t pid) {
-  std::istringstream in(read_text(dir + "/cgroup.procs"));
-  for (pid_t listed; in >> listed;) {
-    if (listed == pid) {
-      return true;
-    }
-  }
-  return false;
 }
 
 TEST(CgroupHost, DetectFindsOurCgroupInEveryUsableHierarchy) {

@@ -2,6 +2,8 @@
 // is that job's group, limits included.
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "support.hpp"
@@ -36,6 +38,12 @@ bool separate_v1(const Host& host, const std::string& controller,
   return true;
 }
 
+// The run's cgroup2 group can kill it (cgroup.kill), so that it needs no v1 freezer group.
+bool cgroup2_group_kills(const Host& host, const std::map<std::string, std::string>& paths) {
+  return paths.contains("unified") &&
+         exists(host.unified_mount + paths.at("unified") + "/cgroup.kill");
+}
+
 TEST(CgroupRunShape, RunWithoutLimitsJoinsOnlyAccountingHierarchies) {
   SKIP_UNLESS_ROOT();
   const Host host = detect();
@@ -54,11 +62,8 @@ TEST(CgroupRunShape, RunWithoutLimitsJoinsOnlyAccountingHierarchies) {
     }
   }
   // Where the cgroup2 group can kill, v1's freezer is not needed.
-  const bool v2_kills =
-      paths.contains("unified") &&
-      exists(host.unified_mount + paths.at("unified") + "/cgroup.kill");
   if (v1_mount_of(host, "freezer")) {
-    EXPECT_EQ(paths.contains("freezer"), !v2_kills);
+    EXPECT_EQ(paths.contains("freezer"), !cgroup2_group_kills(host, paths));
   }
 
   // On v2 the run's own group has no cpu or cpuset: they were not enabled for it (another run of
@@ -142,6 +147,118 @@ TEST(CgroupRunShape, UnenforceableJobLimitIsRefusedBeforeAnythingIsMade) {
                    name.ends_with("-shape-refused"))
           << entry.path();
     }
+  }
+}
+
+// Where a run named `name` has a directory on disk: below each hierarchy's run group parent.
+std::set<std::string> directories_on_disk(const Host& host, const std::string& name) {
+  std::set<std::string> found;
+  for (const std::string& parent : run_group_parents(host)) {
+    if (exists(parent + "/" + name)) found.insert(parent + "/" + name);
+  }
+  return found;
+}
+
+std::set<std::string> keys(const std::map<std::string, std::string>& paths) {
+  std::set<std::string> result;
+  for (const auto& [key, path] : paths) result.insert(key);
+  return result;
+}
+
+// What RunGroupSpec::processes_in_pid_namespaces leaves out of a run: the freezer always, the
+// cgroup2 group on hybrid hosts only (on v2 it holds the controllers).
+std::set<std::string> left_out_in_pid_namespaces(const Host& host) {
+  std::set<std::string> left_out{"freezer"};
+  if (host.layout == Layout::hybrid) left_out.insert("unified");
+  return left_out;
+}
+
+// A run whose processes all live in pid namespaces (ended by killing their pid 1) has no freezer
+// group and, on a hybrid host, no controller-less cgroup2 group; in every other hierarchy it is
+// the run it would be without the flag, whose shape is unchanged.
+TEST(CgroupRunShape, RunInPidNamespacesHasNoFreezerAndOnHybridNoCgroup2Group) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  RunGroupSpec spec{"shape-pidns", std::nullopt, std::vector<Limits>{Limits{}}, std::nullopt};
+  spec.processes_in_pid_namespaces = true;
+  auto run = Group::create_run(host, spec);
+  RunGroupSpec plain_spec{"shape-no-pidns", std::nullopt, std::vector<Limits>{Limits{}},
+                          std::nullopt};
+  auto plain = Group::create_run(host, plain_spec);
+  const auto paths = run->paths();
+  const auto plain_paths = plain->paths();
+
+  EXPECT_FALSE(paths.contains("freezer"));
+  if (host.layout == Layout::hybrid) {
+    EXPECT_FALSE(paths.contains("unified")) << "a controller-less cgroup2 group on hybrid";
+    EXPECT_EQ(run->clone_into_fd(), -1);
+  }
+  if (host.layout == Layout::unified) {
+    EXPECT_TRUE(paths.contains("unified")) << "v2 keeps its group: it holds the controllers";
+  }
+  // Without the flag, as before: the cgroup2 group wherever there is one to make, and the freezer
+  // where that group cannot kill.
+  if (host.layout != Layout::legacy) {
+    EXPECT_TRUE(plain_paths.contains("unified"));
+  }
+  if (v1_mount_of(host, "freezer")) {
+    EXPECT_EQ(plain_paths.contains("freezer"), !cgroup2_group_kills(host, plain_paths));
+  }
+  // Everything else is the same.
+  std::set<std::string> expected = keys(plain_paths);
+  for (const std::string& left_out : left_out_in_pid_namespaces(host)) expected.erase(left_out);
+  EXPECT_EQ(keys(paths), expected);
+
+  // On disk too: a directory where paths() says, none in the hierarchies left out.
+  const auto listed = directories(host, *run);
+  EXPECT_EQ(directories_on_disk(host, run->name()),
+            std::set<std::string>(listed.begin(), listed.end()));
+}
+
+// The same for a run of one job (job_limits), and its teardown still kills what the group holds
+// and removes it, without the freezer, and on hybrid without cgroup.kill: SIGKILL to every pid of
+// every hierarchy's cgroup.procs until they are empty.
+TEST(CgroupRunShape, RunOfOneJobInPidNamespacesIsStillTornDownWithItsProcess) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  RunGroupSpec spec{"shape-pidns-job", std::nullopt, std::nullopt, Limits{}};
+  spec.processes_in_pid_namespaces = true;
+  auto run = Group::create_run(host, spec);
+  for (const std::string& left_out : left_out_in_pid_namespaces(host)) {
+    EXPECT_FALSE(run->paths().contains(left_out)) << left_out;
+  }
+  const auto listed = directories(host, *run);
+  EXPECT_EQ(directories_on_disk(host, run->name()),
+            std::set<std::string>(listed.begin(), listed.end()));
+
+  Child child([] {
+    alarm(60);
+    pause();
+    return 0;
+  });
+  run->attach(child.pid());
+  child.release();
+  run.reset();
+  for (const auto& gone : listed) EXPECT_FALSE(exists(gone)) << gone << " was left behind";
+  const auto status = child.wait(std::chrono::seconds(5));
+  ASSERT_TRUE(status) << "the job outlived its group";
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
+}
+
+// The flag holds for a run made without limits_in_run (which otherwise joins every hierarchy).
+// DISABLED: fails against 92b142f. controllers_used() (cgroup/src/group.cpp:130-132) returns every
+// controller of every hierarchy when the spec has neither limits_in_run nor job_limits, before it
+// looks at processes_in_pid_namespaces, so such a run still gets a freezer group and, on hybrid,
+// the controller-less cgroup2 group, although RunGroupSpec's comment promises neither. sandbox
+// run always passes limits_in_run, so it is not hit there today; a library caller is.
+TEST(CgroupRunShape, DISABLED_RunInPidNamespacesWithoutAListOfLimitsHasNoFreezerEither) {
+  SKIP_UNLESS_ROOT();
+  const Host host = detect();
+  RunGroupSpec spec{"shape-pidns-every", std::nullopt, std::nullopt, std::nullopt};
+  spec.processes_in_pid_namespaces = true;
+  auto run = Group::create_run(host, spec);
+  for (const std::string& left_out : left_out_in_pid_namespaces(host)) {
+    EXPECT_FALSE(run->paths().contains(left_out)) << left_out;
   }
 }
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -119,6 +120,24 @@ inline std::vector<std::string> read_reported_words(int fd) {
 
 inline bool exists(const std::string& path) {
   return ::access(path.c_str(), F_OK) == 0;
+}
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The cgroup directory `dir` lists `pid` among its processes.
+inline bool procs_contain(const std::string& dir, pid_t pid) {
+  std::istringstream in(read_text(dir + "/cgroup.procs"));
+  for (pid_t listed; in >> listed;) {
+    if (listed == pid) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // A process that has ended: gone, or a zombie waiting for a parent that is not us.
