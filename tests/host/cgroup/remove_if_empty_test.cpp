@@ -27,8 +27,8 @@ std::vector<std::string> concat(std::vector<std::string> first,
   return first;
 }
 
-// Calls remove_if_empty until it succeeds, at most `timeout`: a process reaped a moment ago may
-// still be leaving its cgroups on kernels that unlink a task only after its last switch-out.
+// Calls remove_if_empty until it succeeds, at most `timeout`: a process that has just exited may be
+// a moment from leaving its cgroups (where a kernel unlinks it only at its last switch-out).
 bool removed_within(Group& group, milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!group.remove_if_empty()) {
@@ -67,7 +67,9 @@ TEST(CgroupRemoveIfEmpty, EmptyGroupGoesFromEveryHierarchyAndLeavesTheDestructor
 }
 
 // A process holds the group: false, the process runs on in the group, whose directories all stay;
-// once it is killed and reaped, another call removes them.
+// once it has exited, another call removes them, before it is reaped: the kernel unlinks a task
+// from its cgroups as it exits, so that a zombie holds none (what lets the runtime finish a job
+// before the job's pid 1, which reaps it, has done anything more).
 TEST(CgroupRemoveIfEmpty, GroupWithAProcessIsKeptAndTheProcessLivesOn) {
   SKIP_UNLESS_ROOT();
   const Host host = detect();
@@ -92,9 +94,10 @@ TEST(CgroupRemoveIfEmpty, GroupWithAProcessIsKeptAndTheProcessLivesOn) {
   EXPECT_EQ(directories(host, *job), job_dirs) << "the group forgot directories it still has";
 
   ASSERT_EQ(::kill(child.pid(), SIGKILL), 0);
-  ASSERT_TRUE(child.wait(seconds(5)));
+  ASSERT_TRUE(wait_dead(child.pid(), seconds(5)));  // a zombie: not reaped
   EXPECT_TRUE(removed_within(*job, seconds(5)));
   for (const std::string& dir : job_dirs) EXPECT_FALSE(exists(dir)) << dir << " is still there";
+  ASSERT_TRUE(child.wait(seconds(5)));
   EXPECT_TRUE(run->remove_if_empty());
   for (const std::string& dir : run_dirs) EXPECT_FALSE(exists(dir)) << dir << " is still there";
 }
