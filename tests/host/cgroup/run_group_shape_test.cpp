@@ -1,5 +1,6 @@
-// RunGroupSpec on the real kernel: a run joins only the hierarchies it needs, and a run of one job
-// is that job's group, limits included.
+// RunGroupSpec on the real kernel: a run joins only the hierarchies it needs, a run of one job is
+// that job's group, limits included, and a run in pid namespaces has no group whose only use is to
+// kill (the freezer, a hybrid host's cgroup2 group).
 #include <filesystem>
 #include <fstream>
 #include <map>
