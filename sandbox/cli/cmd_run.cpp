@@ -81,6 +81,8 @@ int run_command(const RunArguments& args) {
   RunOptions options;
   if (!args.cgroup_parent.empty()) options.cgroup_parent = args.cgroup_parent;
   options.watch = args.watch;
+  // We exit right after the run: a pid 1 still finishing its exit is reaped by the system.
+  options.leave_pid1_exiting = true;
 
   const RunReport report = sandbox::run(*policy, options);
   print_job_problems(*policy, report);

@@ -1,12 +1,14 @@
-// Placing a job's pid 1 in the cgroup hierarchies clone3(CLONE_INTO_CGROUP) cannot reach (the v1
+// Placing a job in the cgroup hierarchies clone3(CLONE_INTO_CGROUP) cannot reach (the v1
 // hierarchies of a hybrid or legacy host).
 //
-// The child joins them itself, writing "0" to each hierarchy's `tasks` file through an fd the
+// The job joins them itself, writing "0" to each hierarchy's `tasks` file through an fd the
 // supervisor opened: the kernel then moves just the calling thread and skips the global
 // cgroup_threadgroup_rwsem, whose write side costs an RCU grace period (10-20 ms here) when the
 // supervisor writes the child's pid to cgroup.procs. The opener's credentials (root) are what
-// the kernel checks, so the child needs no privilege of its own. The child does this right after
-// its release and before anything else, so no job code ever runs outside its cgroup.
+// the kernel checks, so the job needs no privilege of its own. The job does this first thing
+// after pid 1 forks it, before its own setup, so no job code ever runs outside its cgroup.
+// pid 1 stays where the supervisor is in these hierarchies: the job's groups hold only the job's
+// processes and can be removed while pid 1's exit (its namespaces' teardown) still runs.
 #pragma once
 
 #include <string>

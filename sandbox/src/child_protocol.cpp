@@ -44,10 +44,14 @@ ChildMessage ChildMessage::failure(int exit_code, std::string_view text) {
   return message;
 }
 
-ChildMessage ChildMessage::job_exited(int wait_status) {
+ChildMessage ChildMessage::job_exited(int wait_status, const struct rusage& children) {
   ChildMessage message;
   message.kind = Kind::job_exited;
   message.wait_status = wait_status;
+  const auto us = [](const timeval& t) { return int64_t{t.tv_sec} * 1000000 + t.tv_usec; };
+  message.children_user_us = us(children.ru_utime);
+  message.children_system_us = us(children.ru_stime);
+  message.children_max_rss_kb = children.ru_maxrss;
   return message;
 }
 

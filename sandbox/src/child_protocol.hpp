@@ -4,10 +4,13 @@
 //   supervisor -> pid 1 (sync pipe):     Release, once the parent's share of the setup is done
 //                                        (id maps written, cgroups attached, veth moved in).
 //   pid 1 / job -> supervisor (channel): Failure when a setup step or execve fails;
-//                                        JobExited with the job's wait status from pid 1;
+//                                        JobExited with the job's wait status and the CPU
+//                                        time and peak RSS of pid 1's reaped children;
 //                                        JobStopped when the job stops (job control).
 // The channel is O_CLOEXEC: a successful execve closes the job's copy.
 #pragma once
+
+#include <sys/resource.h>
 
 #include <cstdint>
 #include <cstring>
@@ -34,10 +37,13 @@ struct ChildMessage {
   Kind kind = Kind::failure;
   int32_t exit_code = 0;    // failure: setup_failed, cannot_execute or not_found
   int32_t wait_status = 0;  // job_exited, job_stopped: as waitpid(2) returns it
-  char text[500] = {};      // failure: one line naming the step and what failed
+  // job_exited: getrusage(RUSAGE_CHILDREN) of pid 1 once it reaped the job, for a supervisor that
+  // does not wait for pid 1's own exit (whose wait would give the same).
+  int64_t children_user_us = 0, children_system_us = 0, children_max_rss_kb = 0;
+  char text[500] = {};  // failure: one line naming the step and what failed
 
   static ChildMessage failure(int exit_code, std::string_view text);
-  static ChildMessage job_exited(int wait_status);
+  static ChildMessage job_exited(int wait_status, const struct rusage& children);
   // The job was stopped (^Z on its terminal): an interactive `sandbox` stops too, as shells expect.
   static ChildMessage job_stopped(int wait_status);
   std::string message() const { return std::string(text, strnlen(text, sizeof text)); }

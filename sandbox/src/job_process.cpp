@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "cgroup_join.hpp"
 #include "child_protocol.hpp"
 #include "command.hpp"
 #include "hardening.hpp"
@@ -95,6 +96,12 @@ void run_job(const LaunchSpec& spec, const std::vector<sock_filter>& seccomp, in
              pid_t init) noexcept {
   try {
     const policies::JobSettings& settings = *spec.settings;
+    // Before anything else: nothing of the job may run outside its cgroup. Then the cgroup
+    // namespace, rooted where the job now is in every hierarchy (pid 1 is not in the v1 ones).
+    if (spec.cgroup_join) join_cgroups(*spec.cgroup_join);
+    if (spec.has(policies::Namespace::cgroup)) {
+      check(unshare(CLONE_NEWCGROUP), "unshare(CLONE_NEWCGROUP)");
+    }
     install_stdio(spec.stdio);
     if (spec.take_terminal) take_terminal();
     if (chdir(settings.filesystem.workdir.c_str()) != 0) {

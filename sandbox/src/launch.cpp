@@ -76,14 +76,16 @@ LaunchedJob launch_job(const LaunchSpec& spec, const policies::Job& job, cgroup:
   if (child.pid == 0) run_pid1(spec, sync.read.get(), channel.write.get());
   if (child.pid < 0) throw_errno("clone3");
 
-  LaunchedJob launched{child.pid, UniqueFd(child.pidfd), std::move(channel.read)};
+  const bool attaches = spec.cgroup_join && spec.cgroup_join->parent_attaches;
+  LaunchedJob launched{child.pid, UniqueFd(child.pidfd), std::move(channel.read),
+                       group.clone_into_fd() >= 0 || attaches};
   UnreleasedChild guard(launched.pidfd.get());
   sync.read.reset();
   channel.write.reset();
 
   try {
     if (spec.user_mapping) write_user_mapping(child.pid, *spec.user_mapping);
-    if (spec.cgroup_join && spec.cgroup_join->parent_attaches) group.attach(child.pid);
+    if (attaches) group.attach(child.pid);
     std::optional<net::JobLink> link;
     if (network && spec.has(Namespace::net) &&
         spec.settings->network.mode == policies::Network::Mode::bridged) {

@@ -16,6 +16,10 @@ struct LaunchedJob {
   pid_t pid = -1;    // of the job's pid 1, in our pid namespace
   UniqueFd pidfd;    // readable when pid 1 exits
   UniqueFd channel;  // ChildMessages (non-blocking)
+  // pid 1 was placed in the job's group (born in its cgroup2 group, or attached there): the group
+  // cannot be removed before pid 1 has exited. Otherwise only the job's processes are in it (pid 1
+  // stays where we are in the v1 hierarchies, which the job joins itself).
+  bool pid1_in_group = false;
 };
 
 // Throws Error(setup_failed) naming the step when the job cannot be started; the child, if one

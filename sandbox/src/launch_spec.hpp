@@ -33,7 +33,7 @@ struct LaunchSpec {
   std::vector<std::string> exec_candidates;
   std::vector<RlimitSetting> rlimits;
   JobStdio stdio;
-  const CgroupJoin* cgroup_join = nullptr;  // v1 hierarchies pid 1 joins itself
+  const CgroupJoin* cgroup_join = nullptr;  // v1 hierarchies the job joins itself
   bool take_terminal = false;  // stdin is our controlling tty: make the job its foreground group
 
   bool has(policies::Namespace ns) const { return settings->namespaces.contains(ns); }

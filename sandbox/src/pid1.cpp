@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,9 +74,6 @@ Release wait_for_release(int sync) {
 
 void finish_sandbox(const LaunchSpec& spec, const Release& release) {
   const policies::JobSettings& settings = *spec.settings;
-  // Attached to its cgroups only now (v1): a cgroup namespace made earlier would be rooted in
-  // the supervisor's cgroup instead of the job's.
-  if (spec.has(Namespace::cgroup)) check(unshare(CLONE_NEWCGROUP), "unshare(CLONE_NEWCGROUP)");
   const FilesystemContext context{spec.identity.uid, spec.identity.gid, spec.has(Namespace::pid)};
   std::optional<PreparedFilesystem> filesystem;
   // Host paths are opened with the caller's credentials, as the policy author expects...
@@ -148,13 +146,6 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
     }
     close_other_fds(keep);
     const Release release = wait_for_release(sync);
-    // Before anything else: nothing of the job may run outside its cgroup.
-    if (spec.cgroup_join) {
-      join_cgroups(*spec.cgroup_join);
-      std::vector<int> tasks_fds;
-      for (const auto& tasks : spec.cgroup_join->tasks) tasks_fds.push_back(tasks.fd.get());
-      close_fds(tasks_fds);
-    }
     if (!spec.has(Namespace::pid)) {
       // No pid namespace: be the subreaper of the job's orphans instead of the host's init.
       check(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
@@ -170,10 +161,19 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel) noexcept {
     const pid_t job = spawn_job(spec, seccomp, channel, self);
     if (job < 0) throw_errno("start job");
 
-    close_fds(stdio_fds(spec.stdio));
+    // The job joined its v1 groups through these (run_job); we stay out of them, so that the
+    // job's groups can go as soon as the job's processes are gone, while our own exit (the
+    // teardown of the namespaces we hold) still runs.
+    std::vector<int> done_with = stdio_fds(spec.stdio);
+    if (spec.cgroup_join) {
+      for (const auto& tasks : spec.cgroup_join->tasks) done_with.push_back(tasks.fd.get());
+    }
+    close_fds(done_with);
     shed_privileges();
     const int status = supervise_job(job, signals, channel);
-    send(channel, ChildMessage::job_exited(status));
+    rusage children{};
+    getrusage(RUSAGE_CHILDREN, &children);
+    send(channel, ChildMessage::job_exited(status, children));
     _exit(0);
   } catch (...) {
     report_failure_and_exit(channel, "pid 1 setup");

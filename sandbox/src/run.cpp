@@ -248,6 +248,11 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   RunGroups groups;
   cgroup::RunGroupSpec run_group{policy.name, options.cgroup_parent, std::move(limits_in_run),
                                  std::nullopt};
+  // Jobs in pid namespaces are ended through their pid 1 (Supervisor, kill_group).
+  run_group.processes_in_pid_namespaces =
+      std::all_of(policy.jobs.begin(), policy.jobs.end(), [](const policies::Job& job) {
+        return job.settings.namespaces.contains(Namespace::pid);
+      });
   const bool run_is_job = plan.tenants.empty() && plan.jobs.size() == 1;
   if (run_is_job) run_group.job_limits = plan.jobs.front().limits;
   groups.run = cgroup_step(run_is_job ? "cgroup for job " + policy.jobs.front().name
@@ -415,6 +420,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   report.exit_code = run_exit_code(report.jobs);
   groups.remove();
   phases.done("cgroups removed");
+  if (!options.leave_pid1_exiting) supervisor.reap_pid1s();
   report.wall_seconds = std::chrono::duration<double>(Clock::now() - run_started).count();
   return report;
 }

@@ -37,6 +37,12 @@ double seconds(const timeval& t) {
 
 // Cleanup must not stop the loop: a group that will not die is reported, the run goes on.
 void kill_group(SupervisedJob& job) {
+  // With a pid namespace, pid 1's death kills everything in it at once, forks included (without a
+  // freezer or cgroup.kill, which such runs do not get on v1 hosts, a kill loop over the group's
+  // processes could be outrun by a fork loop).
+  if (job.own_pid_namespace && job.process.pidfd && !job.pid1_reaped) {
+    sys::pidfd_send_signal(job.process.pidfd.get(), SIGKILL);
+  }
   if (!job.group) return;
   try {
     job.group->kill_all();
@@ -277,9 +283,7 @@ void Supervisor::on_channel(size_t index) {
     const ChildMessage& message = *received.message;
     if (message.kind == ChildMessage::Kind::job_exited) {
       job.end.job_status = message.wait_status;
-      // With a pid namespace nothing of the job outlives this but what pid 1's exit kills at
-      // once: its use is final now, and reading it here overlaps pid 1's namespace teardown.
-      if (job.own_pid_namespace && job.running) record_usage(job);
+      if (job.running) finish_on_report(index, message);
     } else if (message.kind == ChildMessage::Kind::job_stopped) {
       if (job.interactive && job.running) follow_job_stop(job.process.pid);
     } else if (!job.end.failure_code) {  // the first failure is the cause, later ones follow it
@@ -289,31 +293,60 @@ void Supervisor::on_channel(size_t index) {
   }
 }
 
+void Supervisor::finish_on_report(size_t index, const ChildMessage& report) {
+  SupervisedJob& job = jobs_[index];
+  if (!job.own_pid_namespace) return;  // orphans may outlive the job: they die with pid 1
+  // Nothing of the job outlives this but what pid 1's exit kills at once: its use is final now,
+  // and reading it here overlaps pid 1's namespace teardown.
+  record_usage(job);
+  if (job.pid1_reaped || job.process.pid1_in_group || !job.group) return;
+  sample_shares(index);  // while the group is there to read: closes the job's share windows
+  // Busy: an orphan of the job still runs (a daemon); pid 1's exit kills it, so wait for that.
+  try {
+    if (!job.group->remove_if_empty()) return;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sandbox: job '%s': remove cgroup: %s\n", job.report.name.c_str(), e.what());
+    return;  // the teardown after pid 1's exit tries again, and reports what stays
+  }
+  rusage children{};
+  children.ru_utime = {report.children_user_us / 1000000, report.children_user_us % 1000000};
+  children.ru_stime = {report.children_system_us / 1000000, report.children_system_us % 1000000};
+  children.ru_maxrss = report.children_max_rss_kb;
+  finish(index, children);
+}
+
 void Supervisor::on_pid1_exit(size_t index) {
   SupervisedJob& job = jobs_[index];
+  if (!job.running) return;  // finished on pid 1's report already (finish_on_report)
   siginfo_t info{};
   rusage usage{};
   if (sys::waitid_pidfd(job.process.pidfd.get(), &info, WEXITED | WNOHANG, &usage) != 0 ||
       info.si_pid == 0) {
     return;  // not exited yet
   }
-  job.ended = Clock::now();
-  sample_shares(index);  // while it still counts as running: closes its sibling windows
-  job.running = false;
-  --running_;
-  remove_fd(job.process.pidfd.get());
+  job.pid1_reaped = true;
   if (info.si_code == CLD_EXITED) {
     job.end.pid1_exit = info.si_status;
   } else {
     job.end.pid1_signal = info.si_status;
   }
   on_channel(index);  // pid 1 wrote its last message before exiting
+  if (job.running) finish(index, usage);
+}
+
+void Supervisor::finish(size_t index, const rusage& usage) {
+  SupervisedJob& job = jobs_[index];
+  job.ended = Clock::now();
+  sample_shares(index);  // while it still counts as running: closes its sibling windows
+  job.running = false;
+  --running_;
+  remove_fd(job.process.pidfd.get());
   remove_fd(job.process.channel.get());
   job.process.channel.reset();
 
-  // With a pid namespace, pid 1's exit killed and reaped everything in it already. Without one,
-  // orphans may be left: they die with the group. Then the output pipes have no writer left and
-  // can be read to the end.
+  // With a pid namespace nothing of the job is left: pid 1's exit killed it all, or the job's
+  // group was empty when finish_on_report removed it. Without one, orphans may be left: they die
+  // with the group. Then the output pipes have no writer left and can be read to the end.
   if (!job.own_pid_namespace) kill_group(job);
   for (auto* relay : {&job.out, &job.err}) {
     if (!*relay) continue;
@@ -328,6 +361,16 @@ void Supervisor::on_pid1_exit(size_t index) {
   report.peak_rss_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;
   if (!report.usage) record_usage(job);
   classify(job.end, report);
+}
+
+void Supervisor::reap_pid1s() {
+  for (auto& job : jobs_) {
+    if (!job.process.pidfd || job.pid1_reaped) continue;
+    siginfo_t info{};
+    if (sys::waitid_pidfd(job.process.pidfd.get(), &info, WEXITED, nullptr) == 0) {
+      job.pid1_reaped = true;
+    }
+  }
 }
 
 void Supervisor::record_usage(SupervisedJob& job) {

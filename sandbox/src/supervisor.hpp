@@ -10,7 +10,10 @@
 #include <optional>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "cgroup/cgroup.hpp"
+#include "child_protocol.hpp"
 #include "cpu_meter.hpp"
 #include "launch.hpp"
 #include "outcome.hpp"
@@ -36,7 +39,8 @@ struct SupervisedJob {
   Clock::time_point started{}, ended{};
   std::optional<Clock::time_point> deadline, kill_at;
   JobEnd end;
-  bool running = false;  // launched and pid 1 not yet reaped
+  bool running = false;      // launched and not yet finished
+  bool pid1_reaped = false;  // a job can finish before its pid 1 is reaped (finish_on_report)
 };
 
 // A member of a set of siblings whose use of a resource is compared: a job or a tenant group.
@@ -63,6 +67,9 @@ class Supervisor {
   void started(size_t job);
   // Runs until every started job has ended, then fills achieved shares into the reports.
   void run();
+  // Waits for the pid 1 of every job that finished before its pid 1 was reaped (see
+  // finish_on_report) and reaps it.
+  void reap_pid1s();
 
  private:
   struct ShareSet {
@@ -77,6 +84,14 @@ class Supervisor {
   void on_timer(Clock::time_point now);
   void on_pid1_exit(size_t job);
   void on_channel(size_t job);
+  // pid 1 reported the job's exit. Where pid 1 is not in the job's group and a pid namespace
+  // held the job, the job is over once its group is empty: its group is removed and the job
+  // finished at once, while pid 1's own exit (the teardown of the namespaces it holds) still
+  // runs. Otherwise the job finishes when pid 1 is reaped.
+  void finish_on_report(size_t job, const ChildMessage& report);
+  // The job is over: its report is completed (CPU time and peak RSS from `children`: pid 1's
+  // reaped children, the job among them).
+  void finish(size_t job, const rusage& children);
   // The job's cgroup use into its report: when the job is known to be over (and only once).
   void record_usage(SupervisedJob& job);
   void arm_timer(Clock::time_point now);

@@ -2,9 +2,11 @@
 // a run where one job cannot start while the others run.
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "cgroup/cgroup.hpp"
 #include "runtime_fixture.hpp"
 
 namespace sandbox::test {
@@ -117,6 +119,31 @@ TEST_F(Features, RunOfOneJobIsTheJobsOwnCgroup) {
     if (line.ends_with(path)) ++in_run_group;
   }
   EXPECT_GT(in_run_group, 0) << result.out;
+}
+
+TEST_F(Features, PidOneStaysOutOfTheJobsV1Groups) {
+  // The job joins its v1 groups itself; pid 1 stays where `sandbox` is, so that the job's groups
+  // can be removed while pid 1's own exit still runs.
+  if (cgroup::detect().layout == cgroup::Layout::unified) {
+    GTEST_SKIP() << "no v1 hierarchies: on cgroup v2 pid 1 is born in the job's group";
+  }
+  PolicyText policy;
+  policy.namespaces = "[user, pid, mount, uts, ipc, net]";  // no cgroup namespace: real paths
+  const auto report = dir_ / "report.json";
+  const auto result = run(policy, {"/bin/sh", "-c", "cat /proc/1/cgroup; echo --; cat /proc/self/cgroup"},
+                          {"--report", report.string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string group = first_job_cgroup(report);  // "/sb-<pid>-<start>-<name>"
+  const auto split = result.out.find("--\n");
+  ASSERT_NE(split, std::string::npos) << result.out;
+  const auto lines_in_group = [&](const std::string& text) {
+    std::istringstream lines(text);
+    int count = 0;
+    for (std::string line; std::getline(lines, line);) count += line.ends_with(group) ? 1 : 0;
+    return count;
+  };
+  EXPECT_GT(lines_in_group(result.out.substr(split + 3)), 0) << group << "\n" << result.out;
+  EXPECT_EQ(lines_in_group(result.out.substr(0, split)), 0) << group << "\n" << result.out;
 }
 
 }  // namespace

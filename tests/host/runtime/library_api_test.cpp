@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <fstream>
 
+#include "cgroup/cgroup.hpp"
 #include "runtime_fixture.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -57,6 +59,38 @@ TEST_F(LibraryApi, RunsAPolicyBuiltInCode) {
   EXPECT_EQ(report.jobs[0].exit_code, 4);
   EXPECT_EQ(read_file(dir_ / "job.log"), "2\n");
   EXPECT_EQ(run_cgroups_of(getpid()), std::vector<std::string>{});
+}
+
+// True when this process has no child at all, running or zombie.
+bool no_children() {
+  siginfo_t info{};
+  return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 && errno == ECHILD;
+}
+
+TEST_F(LibraryApi, NoChildIsLeftInTheCaller) {
+  // The job may be over (its group empty and removed) while its pid 1 still tears down the
+  // namespaces it holds; run() still waits for it and reaps it before returning.
+  ASSERT_TRUE(no_children()) << "a child from before the test";
+  const auto report = sandbox::run(policy_for({"/bin/true"}, dir_), {});
+  EXPECT_EQ(report.exit_code, 0);
+  EXPECT_TRUE(no_children()) << "run() left its pid 1 running or unreaped";
+}
+
+TEST_F(LibraryApi, LeavePid1ExitingReturnsBeforePid1IsReaped) {
+  // What the CLI asks for: run() returns once the job's processes are gone and its cgroups
+  // removed; pid 1 (on v1 hierarchies, where it is not in the job's groups) is left to the caller.
+  RunOptions options;
+  options.leave_pid1_exiting = true;
+  const auto report = sandbox::run(policy_for({"/bin/true"}, dir_), options);
+  EXPECT_EQ(report.exit_code, 0);
+  EXPECT_EQ(report.jobs.at(0).status, "exited");
+  EXPECT_EQ(run_cgroups_of(getpid()), std::vector<std::string>{});
+  // pid 1 is ours to reap now, on every layout (on cgroup v2 run() has reaped it already).
+  siginfo_t info{};
+  const bool unreaped = waitid(P_ALL, 0, &info, WEXITED) == 0;
+  if (cgroup::detect().layout != cgroup::Layout::unified) {
+    EXPECT_TRUE(unreaped) << "pid 1 was reaped by run(): the job waited for pid 1's exit";
+  }
 }
 
 TEST_F(LibraryApi, CommandLinePolicyTakesTheCommandFromOptions) {

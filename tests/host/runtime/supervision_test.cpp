@@ -115,6 +115,19 @@ TEST_F(Supervision, JobsLeftRunningByTheMainProcessDieWithIt) {
       << "a background process of the job survived the run";
 }
 
+TEST_F(Supervision, ADaemonLeftInThePidNamespaceIsGoneWhenTheRunReturns) {
+  // When pid 1 reports the job's exit, the job's group still holds the daemon, so the run cannot
+  // end on that report (as it does when the group is empty): it waits for pid 1, whose exit kills
+  // the namespace, and only then removes the groups. Nothing of the job may be left when
+  // `sandbox` returns, not even briefly: checked at once, not eventually.
+  const std::string marker = unique_marker("7.2");
+  const auto result = run_sh(marker + " & echo started");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "started\n");
+  EXPECT_EQ(processes_running(marker), std::vector<pid_t>{})
+      << "a background process of the job outlived the run";
+}
+
 // Our cgroup in the cgroup2 hierarchy ("0::<path>" in /proc/self/cgroup), "" without one.
 std::string our_v2_cgroup() {
   std::ifstream in("/proc/self/cgroup");

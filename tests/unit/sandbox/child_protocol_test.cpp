@@ -13,7 +13,11 @@ TEST(ChildProtocol, FailureRoundTripsThroughAPipe) {
   int fds[2];
   ASSERT_EQ(pipe2(fds, O_CLOEXEC | O_NONBLOCK), 0);
   send(fds[1], ChildMessage::failure(125, "mount /data: source /x does not exist"));
-  send(fds[1], ChildMessage::job_exited(3 << 8));
+  rusage children{};
+  children.ru_utime = {2, 500000};
+  children.ru_stime = {0, 1234};
+  children.ru_maxrss = 4096;
+  send(fds[1], ChildMessage::job_exited(3 << 8, children));
   close(fds[1]);
   auto first = receive(fds[0]);
   ASSERT_TRUE(first.message);
@@ -24,6 +28,9 @@ TEST(ChildProtocol, FailureRoundTripsThroughAPipe) {
   ASSERT_TRUE(second.message);
   EXPECT_EQ(second.message->kind, ChildMessage::Kind::job_exited);
   EXPECT_EQ(second.message->wait_status, 3 << 8);
+  EXPECT_EQ(second.message->children_user_us, 2500000);
+  EXPECT_EQ(second.message->children_system_us, 1234);
+  EXPECT_EQ(second.message->children_max_rss_kb, 4096);
   EXPECT_TRUE(receive(fds[0]).end);
   close(fds[0]);
 }
