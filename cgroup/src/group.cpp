@@ -127,7 +127,16 @@ std::set<std::string> needed_controllers(const std::vector<Limits>& limits, cons
 std::optional<std::vector<std::string>> controllers_used(
     const Hierarchy& hierarchy, const std::optional<std::set<std::string>>& needed,
     const Group::Impl& made_so_far, bool processes_in_pid_namespaces) {
+  // What only kills (and places) processes: a hybrid host's controller-less cgroup2 group.
+  const auto only_kills = [&](const std::vector<std::string>& used) {
+    return processes_in_pid_namespaces && hierarchy.version == 2 && used.empty() &&
+           made_so_far.host->layout == Layout::hybrid;
+  };
   if (!needed) {
+    const bool freezer_only = hierarchy.controllers == std::vector<std::string>{"freezer"};
+    if (only_kills(hierarchy.controllers) || (processes_in_pid_namespaces && freezer_only)) {
+      return std::nullopt;
+    }
     return hierarchy.controllers;
   }
   if (hierarchy.version == 2) {
@@ -137,8 +146,7 @@ std::optional<std::vector<std::string>> controllers_used(
         used.push_back(controller);
       }
     }
-    if (used.empty() && processes_in_pid_namespaces &&
-        made_so_far.host->layout == Layout::hybrid) {
+    if (only_kills(used)) {
       return std::nullopt;
     }
     return used;

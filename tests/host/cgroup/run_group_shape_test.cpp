@@ -247,12 +247,7 @@ TEST(CgroupRunShape, RunOfOneJobInPidNamespacesIsStillTornDownWithItsProcess) {
 }
 
 // The flag holds for a run made without limits_in_run (which otherwise joins every hierarchy).
-// DISABLED: fails against 92b142f. controllers_used() (cgroup/src/group.cpp:130-132) returns every
-// controller of every hierarchy when the spec has neither limits_in_run nor job_limits, before it
-// looks at processes_in_pid_namespaces, so such a run still gets a freezer group and, on hybrid,
-// the controller-less cgroup2 group, although RunGroupSpec's comment promises neither. sandbox
-// run always passes limits_in_run, so it is not hit there today; a library caller is.
-TEST(CgroupRunShape, DISABLED_RunInPidNamespacesWithoutAListOfLimitsHasNoFreezerEither) {
+TEST(CgroupRunShape, RunInPidNamespacesWithoutAListOfLimitsHasNoFreezerEither) {
   SKIP_UNLESS_ROOT();
   const Host host = detect();
   RunGroupSpec spec{"shape-pidns-every", std::nullopt, std::nullopt, std::nullopt};
