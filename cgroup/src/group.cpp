@@ -105,9 +105,14 @@ constexpr std::array<const char*, 5> kAccountingControllers{"cpuacct", "memory",
                                                             "io"};
 
 // The controllers a run needs (RunGroupSpec::limits_in_run); freezer is decided once the cgroup2
-// group exists.
-std::set<std::string> needed_controllers(const std::vector<Limits>& limits, const Host& host) {
-  std::set<std::string> needed(kAccountingControllers.begin(), kAccountingControllers.end());
+// group exists. Without accounting only memory of those: its oom_kill count is how the runtime
+// tells that the OOM killer ended a job, with or without a memory limit.
+std::set<std::string> needed_controllers(const std::vector<Limits>& limits, const Host& host,
+                                         bool accounting) {
+  std::set<std::string> needed{"memory"};
+  if (accounting) {
+    needed.insert(kAccountingControllers.begin(), kAccountingControllers.end());
+  }
   for (const Limits& group_limits : limits) {
     for (const PlannedSetting& item : plan_settings(group_limits, host)) {
       needed.insert(item.setting.controller);
@@ -203,9 +208,11 @@ std::unique_ptr<Group> Group::create_run(const Host& host, const RunGroupSpec& s
   }
   std::optional<std::set<std::string>> needed;
   if (spec.limits_in_run) {
-    needed = needed_controllers(*spec.limits_in_run, host);
+    needed = needed_controllers(*spec.limits_in_run, host, spec.accounting);
   } else if (spec.job_limits) {
-    needed = needed_controllers({*spec.job_limits}, host);
+    needed = needed_controllers({*spec.job_limits}, host, spec.accounting);
+  } else if (!spec.accounting) {
+    needed = needed_controllers({}, host, false);
   }
   const pid_t self = ::getpid();
   const auto starttime = process_starttime(self);

@@ -83,6 +83,8 @@ int run_command(const RunArguments& args) {
   options.watch = args.watch;
   // We exit right after the run: a pid 1 still finishing its exit is reaped by the system.
   options.leave_pid1_exiting = true;
+  // The jobs' cgroup usage is shown only in the report and by --watch.
+  options.usage = !args.report.empty() || args.watch;
 
   const RunReport report = sandbox::run(*policy, options);
   print_job_problems(*policy, report);

@@ -248,6 +248,13 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   RunGroups groups;
   cgroup::RunGroupSpec run_group{policy.name, options.cgroup_parent, std::move(limits_in_run),
                                  std::nullopt};
+  // Achieved CPU shares are measured from the accounting controllers' CPU time.
+  const bool shares_measured =
+      std::any_of(plan.jobs.begin(), plan.jobs.end(),
+                  [](const JobPlan& job) { return job.cpu_share_requested.has_value(); }) ||
+      std::any_of(plan.tenants.begin(), plan.tenants.end(),
+                  [](const TenantPlan& tenant) { return tenant.cpu_share_requested.has_value(); });
+  run_group.accounting = options.usage || shares_measured;
   // Jobs in pid namespaces are ended through their pid 1 (Supervisor, kill_group).
   run_group.processes_in_pid_namespaces =
       std::all_of(policy.jobs.begin(), policy.jobs.end(), [](const policies::Job& job) {
@@ -305,6 +312,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     slot.wall_time = job.settings.limits.wall_time;
     slot.kill_grace = job.settings.limits.kill_grace;
     slot.own_pid_namespace = job.settings.namespaces.contains(Namespace::pid);
+    slot.report_usage = options.usage;
 
     ChildStdio child;
     if (dev_null) spec.stdio.in = dev_null.get();

@@ -359,7 +359,7 @@ void Supervisor::finish(size_t index, const rusage& usage) {
   report.user_seconds = seconds(usage.ru_utime);
   report.system_seconds = seconds(usage.ru_stime);
   report.peak_rss_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;
-  if (!report.usage) record_usage(job);
+  record_usage(job);
   classify(job.end, report);
 }
 
@@ -374,16 +374,18 @@ void Supervisor::reap_pid1s() {
 }
 
 void Supervisor::record_usage(SupervisedJob& job) {
-  if (!job.group) return;
+  if (!job.group || job.usage_recorded) return;
   JobReport& report = job.report;
   try {
     const cgroup::Usage used = job.group->usage();
+    job.usage_recorded = true;
+    job.end.oom_kills = used.oom_kills;
+    if (!job.report_usage) return;
     report.usage =
         JobReport::Cgroup{used.cpu_usage_us,     used.cpu_user_us,   used.cpu_system_us,
                           used.cpu_throttled_us, used.memory_peak,   used.oom_kills,
                           used.pids_peak,        used.io_read_bytes, used.io_write_bytes};
     report.usage->memory_high_events = used.memory_high_events;
-    job.end.oom_kills = used.oom_kills;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sandbox: job '%s': read cgroup usage: %s\n", report.name.c_str(),
                  e.what());

@@ -34,6 +34,7 @@ struct SupervisedJob {
   std::chrono::milliseconds kill_grace{2000};
   bool own_pid_namespace = true;  // pid 1's exit ends every process of the job
   bool interactive = false;       // has the terminal: `sandbox` stops when the job stops
+  bool report_usage = true;       // RunOptions::usage: else the cgroup is read for the OOM status
 
   // Kept by the supervisor.
   Clock::time_point started{}, ended{};
@@ -41,6 +42,7 @@ struct SupervisedJob {
   JobEnd end;
   bool running = false;      // launched and not yet finished
   bool pid1_reaped = false;  // a job can finish before its pid 1 is reaped (finish_on_report)
+  bool usage_recorded = false;
 };
 
 // A member of a set of siblings whose use of a resource is compared: a job or a tenant group.

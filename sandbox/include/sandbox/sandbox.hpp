@@ -53,6 +53,11 @@ struct RunOptions {
   // callers that exit right after, as the CLI does (the system reaps a dead process's orphans).
   // Where pid 1 is in the job's cgroups (cgroup v2) the run waits for it all the same.
   bool leave_pid1_exiting = false;
+  // Account each job's use in JobReport::usage (CPU time, memory, pids and IO from its cgroups).
+  // Without it a job's groups are only those its limits, its CPU shares and its OOM status need
+  // (fewer cgroups to make and remove per run), and JobReport::usage stays empty. The CLI asks
+  // for it with --report or --watch, the outputs that show it.
+  bool usage = true;
 };
 
 struct JobReport {

@@ -166,6 +166,16 @@ TEST_F(OutOfMemory, IsReportedAsOom) {
   EXPECT_LE(job().at("usage").at("memory_peak_bytes").get<uint64_t>(), 40u << 20) << job().dump(2);
 }
 
+TEST_F(OutOfMemory, IsOomWithoutAReportToo) {
+  // Without --report the run reads no usage for the report, but the OOM status still comes from
+  // the job's memory group: a worker killed by the OOM killer (its shell exits 0 on v1) is 137.
+  PolicyText policy;
+  policy.extra_defaults = "  limits: {memory: 32MiB, swap: 0}\n";
+  const auto result = run(policy, {"/bin/sh", "-c", "tail /dev/zero; exit 0"});
+  EXPECT_EQ(result.exit_code, 128 + SIGKILL) << result.err;
+  EXPECT_NE(result.err.find("out of memory"), std::string::npos) << result.err;
+}
+
 TEST_F(OutOfMemory, JobWhoseWorkerIsKilledIsOomOnEveryLayout) {
   // The worker (tail, see above) is the largest process: the OOM killer picks it. cgroup v1 kills
   // it alone and the shell goes on to exit 0; v2 kills the whole job (memory.oom.group).

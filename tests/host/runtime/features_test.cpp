@@ -146,5 +146,39 @@ TEST_F(Features, PidOneStaysOutOfTheJobsV1Groups) {
   EXPECT_EQ(lines_in_group(result.out.substr(0, split)), 0) << group << "\n" << result.out;
 }
 
+TEST_F(Features, UsageIsAccountedOnlyWhereTheOutputShowsIt) {
+  // Without --report or --watch nothing shows the job's CPU, pids or IO use: its group is made
+  // only where its limits and its OOM status (memory) need one. With --report, in the accounting
+  // hierarchies too. Counted in the job's own /proc/self/cgroup (no cgroup namespace).
+  PolicyText policy;
+  policy.namespaces = "[user, pid, mount, uts, ipc, net]";
+  const auto lines_in_run_group = [](const std::string& text) {
+    std::istringstream lines(text);
+    std::vector<std::string> found;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("/sb-") != std::string::npos) found.push_back(line);
+    }
+    return found;
+  };
+  const auto plain = run(policy, {"/bin/cat", "/proc/self/cgroup"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const auto without = lines_in_run_group(plain.out);
+  ASSERT_EQ(without.size(), 1u) << plain.out;
+  const bool v2 = cgroup::detect().layout == cgroup::Layout::unified;
+  EXPECT_TRUE(v2 ? without[0].starts_with("0::") : without[0].find(":memory:") != std::string::npos)
+      << plain.out;
+
+  const auto report = dir_ / "report.json";
+  const auto reported = run(policy, {"/bin/cat", "/proc/self/cgroup"}, {"--report", report.string()});
+  ASSERT_EQ(reported.exit_code, 0) << reported.err;
+  if (!v2) {
+    // cpuacct, pids and blkio beside memory (cgroup v2 has one group with more controllers).
+    EXPECT_GE(lines_in_run_group(reported.out).size(), 4u) << reported.out;
+  }
+  std::ifstream in(report);
+  const auto json = nlohmann::json::parse(in);
+  EXPECT_TRUE(json.at("jobs").at(0).contains("usage")) << json.dump(2);
+}
+
 }  // namespace
 }  // namespace sandbox::test
