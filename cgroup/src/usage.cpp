@@ -147,6 +147,15 @@ Usage Group::usage() const {
   return usage;
 }
 
+uint64_t Group::oom_kills() const {
+  const Dir* memory = impl_->dir_for("memory");
+  if (!memory) {
+    return 0;
+  }
+  return memory->version == 2 ? read_keyed(*memory, "memory.events")["oom_kill"]
+                              : oom_kills_v1(*memory);
+}
+
 void Group::sample() {
   if (const Dir* pids = impl_->dir_for("pids")) {
     impl_->sampled_pids_peak =

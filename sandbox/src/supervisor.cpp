@@ -377,10 +377,14 @@ void Supervisor::record_usage(SupervisedJob& job) {
   if (!job.group || job.usage_recorded) return;
   JobReport& report = job.report;
   try {
+    if (!job.report_usage) {
+      job.end.oom_kills = job.group->oom_kills();
+      job.usage_recorded = true;
+      return;
+    }
     const cgroup::Usage used = job.group->usage();
     job.usage_recorded = true;
     job.end.oom_kills = used.oom_kills;
-    if (!job.report_usage) return;
     report.usage =
         JobReport::Cgroup{used.cpu_usage_us,     used.cpu_user_us,   used.cpu_system_us,
                           used.cpu_throttled_us, used.memory_peak,   used.oom_kills,

@@ -200,6 +200,9 @@ class Group {
   bool remove_if_empty();
   bool empty() const;
   Usage usage() const;
+  // Usage::oom_kills alone (one file for a leaf group): what a run that reports no usage still
+  // needs, to tell an OOM kill.
+  uint64_t oom_kills() const;
   // Samples peaks that the kernel does not keep (call periodically while jobs run).
   void sample();
 
