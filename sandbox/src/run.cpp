@@ -256,10 +256,9 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
                   [](const TenantPlan& tenant) { return tenant.cpu_share_requested.has_value(); });
   run_group.accounting = options.usage || shares_measured;
   // Jobs in pid namespaces are ended through their pid 1 (Supervisor, kill_group).
-  run_group.processes_in_pid_namespaces =
-      std::all_of(policy.jobs.begin(), policy.jobs.end(), [](const policies::Job& job) {
-        return job.settings.namespaces.contains(Namespace::pid);
-      });
+  run_group.processes_in_pid_namespaces = std::all_of(
+      policy.jobs.begin(), policy.jobs.end(),
+      [](const policies::Job& job) { return job.settings.namespaces.contains(Namespace::pid); });
   const bool run_is_job = plan.tenants.empty() && plan.jobs.size() == 1;
   if (run_is_job) run_group.job_limits = plan.jobs.front().limits;
   groups.run = cgroup_step(run_is_job ? "cgroup for job " + policy.jobs.front().name

@@ -305,7 +305,8 @@ void Supervisor::finish_on_report(size_t index, const ChildMessage& report) {
   try {
     if (!job.group->remove_if_empty()) return;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sandbox: job '%s': remove cgroup: %s\n", job.report.name.c_str(), e.what());
+    std::fprintf(stderr, "sandbox: job '%s': remove cgroup: %s\n", job.report.name.c_str(),
+                 e.what());
     return;  // the teardown after pid 1's exit tries again, and reports what stays
   }
   rusage children{};

@@ -4,13 +4,13 @@
 // output, samples CPU for achieved shares, and fills each job's report. See docs/design.md.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
-
-#include <sys/resource.h>
 
 #include "cgroup/cgroup.hpp"
 #include "child_protocol.hpp"
@@ -110,7 +110,7 @@ class Supervisor {
   int terminating_signals_ = 0;
   std::optional<Clock::time_point> next_sample_, next_watch_, next_peak_sample_;
   std::optional<Clock::time_point> armed_;  // what the timer was last set to (nullopt: disarmed)
-  std::vector<uint64_t> watch_cpu_;  // CPU per job at the last --watch line
+  std::vector<uint64_t> watch_cpu_;         // CPU per job at the last --watch line
 };
 
 }  // namespace sandbox

@@ -146,10 +146,10 @@ struct RunGroupSpec {
   // (there for cgroup.kill, cgroup.events and CLONE_INTO_CGROUP). Both cost a mkdir and an rmdir
   // per run, and the cgroup2 one would hold a process the v1 hierarchies need not hold.
   bool processes_in_pid_namespaces = false;
-  // The accounting controllers (cpuacct, pids, blkio / io) for usage(), whatever the limits. Without
-  // them a run uses memory (whose oom_kill count tells an OOM kill, with or without a limit) and
-  // what its limits need, which must then be given (limits_in_run or job_limits): each v1
-  // hierarchy left out is a mkdir, an rmdir and a join fewer per run. usage() reads what is there.
+  // The accounting controllers (cpuacct, pids, blkio / io) for usage(), whatever the limits.
+  // Without them a run uses memory (whose oom_kill count tells an OOM kill, with or without a
+  // limit) and what its limits need, which must then be given (limits_in_run or job_limits):
+  // each v1 hierarchy left out is a mkdir, an rmdir and a join fewer. usage() reads what is there.
   bool accounting = true;
 };
 

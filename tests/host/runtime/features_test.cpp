@@ -2,9 +2,9 @@
 // a run where one job cannot start while the others run.
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-#include <nlohmann/json.hpp>
 
 #include "cgroup/cgroup.hpp"
 #include "runtime_fixture.hpp"
@@ -130,8 +130,9 @@ TEST_F(Features, PidOneStaysOutOfTheJobsV1Groups) {
   PolicyText policy;
   policy.namespaces = "[user, pid, mount, uts, ipc, net]";  // no cgroup namespace: real paths
   const auto report = dir_ / "report.json";
-  const auto result = run(policy, {"/bin/sh", "-c", "cat /proc/1/cgroup; echo --; cat /proc/self/cgroup"},
-                          {"--report", report.string()});
+  const auto result =
+      run(policy, {"/bin/sh", "-c", "cat /proc/1/cgroup; echo --; cat /proc/self/cgroup"},
+          {"--report", report.string()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string group = first_job_cgroup(report);  // "/sb-<pid>-<start>-<name>"
   const auto split = result.out.find("--\n");
@@ -169,7 +170,8 @@ TEST_F(Features, UsageIsAccountedOnlyWhereTheOutputShowsIt) {
       << plain.out;
 
   const auto report = dir_ / "report.json";
-  const auto reported = run(policy, {"/bin/cat", "/proc/self/cgroup"}, {"--report", report.string()});
+  const auto reported =
+      run(policy, {"/bin/cat", "/proc/self/cgroup"}, {"--report", report.string()});
   ASSERT_EQ(reported.exit_code, 0) << reported.err;
   if (!v2) {
     // cpuacct, pids and blkio beside memory (cgroup v2 has one group with more controllers).
