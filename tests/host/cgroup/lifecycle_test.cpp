@@ -144,11 +144,7 @@ TEST(CgroupHost, TeardownOfALeafWithAProcessKillsItAndLeavesNoDirectory) {
   auto run = Group::create_run(host, "leaf-teardown-test");
   auto job = run->create_child("job", Limits{});
   const std::vector<std::string> dirs = directories(host, *job);
-  Child sleeper([] {
-    alarm(60);
-    pause();
-    return 0;
-  });
+  Child sleeper(wait_a_minute);
   job->attach(sleeper.pid());
   sleeper.release();
   job.reset();
@@ -227,11 +223,7 @@ TEST(CgroupHost, TeardownKillsEverythingAndLeavesNoDirectory) {
   // A sleeper, and a daemon that left its parent (setsid, double fork) and tells us its pid.
   int report[2];
   ASSERT_EQ(pipe(report), 0);
-  Child sleeper([] {
-    alarm(60);
-    pause();
-    return 0;
-  });
+  Child sleeper(wait_a_minute);
   Child daemonizer([&] {
     close(report[0]);
     if (fork() == 0) {
@@ -600,11 +592,7 @@ TEST_F(CgroupHybrid, TeardownKillsAProcessThatIsOnlyInV1Hierarchies) {
   auto run = Group::create_run(host_, "v1-only-test");
   auto job = run->create_child("job", Limits{});
   const std::vector<std::string> dirs = directories(host_, *run);
-  Child hidden([] {
-    alarm(60);
-    pause();
-    return 0;
-  });
+  Child hidden(wait_a_minute);
   for (const auto& [key, path] : job->paths()) {
     if (key == "unified" || host_.controllers.at(key).version != 1) {
       continue;

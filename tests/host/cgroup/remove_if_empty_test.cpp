@@ -77,11 +77,7 @@ TEST(CgroupRemoveIfEmpty, GroupWithAProcessIsKeptAndTheProcessLivesOn) {
   auto job = run->create_child("job", Limits{});
   const std::vector<std::string> job_dirs = directories(host, *job);
   const std::vector<std::string> run_dirs = directories(host, *run);
-  Child child([] {
-    alarm(60);
-    pause();
-    return 0;
-  });
+  Child child(wait_a_minute);
   job->attach(child.pid());
   child.release();
 
@@ -151,11 +147,7 @@ TEST(CgroupRemoveIfEmpty, ProcessInOneHierarchyKeepsThatDirectoryForTheDestructo
   const std::string key = made_first(paths);
   const std::string held =
       (key == "unified" ? host.unified_mount : host.controllers.at(key).mount) + paths.at(key);
-  Child child([] {
-    alarm(60);
-    pause();
-    return 0;
-  });
+  Child child(wait_a_minute);
   {
     std::ofstream procs(held + "/cgroup.procs");
     procs << child.pid();

@@ -232,11 +232,7 @@ TEST(CgroupRunShape, RunOfOneJobInPidNamespacesIsStillTornDownWithItsProcess) {
   EXPECT_EQ(directories_on_disk(host, run->name()),
             std::set<std::string>(listed.begin(), listed.end()));
 
-  Child child([] {
-    alarm(60);
-    pause();
-    return 0;
-  });
+  Child child(wait_a_minute);
   run->attach(child.pid());
   child.release();
   run.reset();

@@ -89,6 +89,14 @@ class Child {
   std::optional<int> status_;
 };
 
+// A Child's body that only waits: for a process that sits in a group while the test looks at it
+// (a minute at most, should the test die without killing it).
+inline int wait_a_minute() {
+  ::alarm(60);
+  ::pause();
+  return 0;
+}
+
 // The group's directories as absolute paths, one per hierarchy.
 inline std::vector<std::string> directories(const Host& host, const Group& group) {
   std::vector<std::string> result;
