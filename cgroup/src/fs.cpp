@@ -144,6 +144,14 @@ bool exists(const std::string& path) {
 
 std::vector<std::string> subdirectories(const std::string& path) {
   std::vector<std::string> names;
+  // The cgroup file system keeps a directory's link count at two plus one per subdirectory: a
+  // stat answers for the usual leaf or childless parent, where listing would read out its dozens
+  // of control files (every run scans each hierarchy for stale groups). Other counts (a file
+  // system that does not keep it reports one) are listed.
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode) && info.st_nlink == 2) {
+    return names;
+  }
   // open and getdents64 directly: opendir adds an fstat and a 32 KB buffer, on every run.
   const Fd dir{::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (!dir) {

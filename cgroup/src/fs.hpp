@@ -65,7 +65,8 @@ bool exists_at(int dir, const std::string& file);
 // True when `path` exists.
 bool exists(const std::string& path);
 
-// Names of the subdirectories of a directory (empty when it does not exist).
+// Names of the subdirectories of a cgroup directory (empty when it does not exist); one stat when
+// its link count says it has none.
 std::vector<std::string> subdirectories(const std::string& path);
 
 }  // namespace cgroup::fs
