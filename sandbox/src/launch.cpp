@@ -72,13 +72,14 @@ LaunchedJob launch_job(const LaunchSpec& spec, const policies::Job& job, cgroup:
   Pipe sync = make_pipe("release");
   Pipe channel = make_pipe("job channel");
 
+  const bool attaches = spec.cgroup_join && spec.cgroup_join->parent_attaches;
+  const bool pid1_in_group = group.clone_into_fd() >= 0 || attaches;
+  const bool background_exit = spec.pid1_exit_in_background && !pid1_in_group;
   const auto child = sys::clone3({clone_flags(spec), group.clone_into_fd()});
-  if (child.pid == 0) run_pid1(spec, sync.read.get(), channel.write.get());
+  if (child.pid == 0) run_pid1(spec, sync.read.get(), channel.write.get(), background_exit);
   if (child.pid < 0) throw_errno("clone3");
 
-  const bool attaches = spec.cgroup_join && spec.cgroup_join->parent_attaches;
-  LaunchedJob launched{child.pid, UniqueFd(child.pidfd), std::move(channel.read),
-                       group.clone_into_fd() >= 0 || attaches};
+  LaunchedJob launched{child.pid, UniqueFd(child.pidfd), std::move(channel.read), pid1_in_group};
   UnreleasedChild guard(launched.pidfd.get());
   sync.read.reset();
   channel.write.reset();

@@ -35,6 +35,9 @@ struct LaunchSpec {
   JobStdio stdio;
   const CgroupJoin* cgroup_join = nullptr;  // v1 hierarchies the job joins itself
   bool take_terminal = false;  // stdin is our controlling tty: make the job its foreground group
+  // The run does not wait for pid 1's exit (RunOptions::leave_pid1_exiting): where pid 1 is in
+  // none of the job's groups, it exits at the lowest priority once it has reported (run_pid1).
+  bool pid1_exit_in_background = false;
 
   bool has(policies::Namespace ns) const { return settings->namespaces.contains(ns); }
 };

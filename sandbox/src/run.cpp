@@ -222,6 +222,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   for (size_t i = 0; i < policy.jobs.size(); ++i) {
     specs.push_back(
         plan_launch(policy.jobs[i], command_of(policy, i, options), open_files.original()));
+    specs.back().pid1_exit_in_background = options.leave_pid1_exiting;
   }
   const RunPlan plan = plan_run(policy);
 

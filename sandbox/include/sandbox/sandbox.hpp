@@ -49,7 +49,8 @@ struct RunOptions {
   bool watch = false;  // print live per-job usage to stderr each second
   // Return as soon as every job's processes are gone and its cgroups removed, without waiting for
   // a job's pid 1 (our init in its pid namespace, which ran no job code) to finish exiting: the
-  // kernel's teardown of the namespaces it held, ~0.3 ms. Its zombie is left to this process: for
+  // kernel's teardown of the namespaces it held, ~0.3 ms, which then runs at the lowest priority
+  // (nice 19), after whatever the machine has to do. Its zombie is left to this process: for
   // callers that exit right after, as the CLI does (the system reaps a dead process's orphans).
   // Where pid 1 is in the job's cgroups (cgroup v2) the run waits for it all the same.
   bool leave_pid1_exiting = false;

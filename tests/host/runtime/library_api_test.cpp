@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "cgroup/cgroup.hpp"
 #include "runtime_fixture.hpp"
@@ -91,6 +92,35 @@ TEST_F(LibraryApi, LeavePid1ExitingReturnsBeforePid1IsReaped) {
   if (cgroup::detect().layout != cgroup::Layout::unified) {
     EXPECT_TRUE(unreaped) << "pid 1 was reaped by run(): the job waited for pid 1's exit";
   }
+}
+
+// Field 19 of /proc/<pid>/stat (a zombie keeps it until reaped).
+int nice_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  for (int index = 3; index <= 19 && fields >> field; ++index) {
+  }
+  return std::stoi(field);
+}
+
+TEST_F(LibraryApi, PidOneLeftExitingExitsAtTheLowestPriority) {
+  // With leave_pid1_exiting a pid 1 alone in its namespace exits (tears down its namespaces) at
+  // nice 19 once it has reported, after whatever else the machine runs: the CLI returns sooner.
+  RunOptions options;
+  options.leave_pid1_exiting = true;
+  const auto report = sandbox::run(policy_for({"/bin/true"}, dir_), options);
+  EXPECT_EQ(report.exit_code, 0);
+  if (cgroup::detect().layout == cgroup::Layout::unified) {
+    EXPECT_TRUE(no_children()) << "on cgroup v2 run() reaps pid 1 (it is in the job's group)";
+    return;
+  }
+  siginfo_t info{};
+  ASSERT_EQ(waitid(P_ALL, 0, &info, WEXITED | WNOWAIT), 0);  // pid 1, once it is a zombie
+  EXPECT_EQ(nice_of(info.si_pid), 19);
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(info.si_pid), &info, WEXITED), 0);
+  EXPECT_EQ(getpriority(PRIO_PROCESS, 0), 0) << "the caller's own priority changed";
 }
 
 TEST_F(LibraryApi, CommandLinePolicyTakesTheCommandFromOptions) {
