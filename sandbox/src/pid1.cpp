@@ -142,8 +142,8 @@ bool alone() {
 
 // Our exit is the teardown of the namespaces we hold (the mounts, an RCU grace period: ~0.3 ms of
 // kernel work). At the lowest priority it yields to the supervisor finishing the job and to
-// whatever runs next (`sandbox` returns to the shell ~0.35 ms sooner, bench/README.md), and is
-// done on the CPU time left over. After the report, never before it.
+// whatever runs next, and is done on the CPU time left over (bench/README.md, session 7: where
+// the scheduler keeps both on one CPU). After the report, never before it.
 void lower_priority_for_exit() {
   if (setpriority(PRIO_PROCESS, 0, 19) != 0) {
     // Not fatal: the exit runs at our priority, as without it.
