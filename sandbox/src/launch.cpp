@@ -74,7 +74,10 @@ LaunchedJob launch_job(const LaunchSpec& spec, const policies::Job& job, cgroup:
 
   const bool attaches = spec.cgroup_join && spec.cgroup_join->parent_attaches;
   const bool pid1_in_group = group.clone_into_fd() >= 0 || attaches;
-  const bool background_exit = spec.pid1_exit_in_background && !pid1_in_group;
+  // As in Supervisor::finish_on_report: with a pid namespace and pid 1 out of the job's groups, the
+  // job can finish on pid 1's report, and nothing waits for pid 1's exit.
+  const bool background_exit =
+      spec.pid1_exit_in_background && !pid1_in_group && spec.has(Namespace::pid);
   const auto child = sys::clone3({clone_flags(spec), group.clone_into_fd()});
   if (child.pid == 0) run_pid1(spec, sync.read.get(), channel.write.get(), background_exit);
   if (child.pid < 0) throw_errno("clone3");

@@ -191,7 +191,7 @@ void run_pid1(const LaunchSpec& spec, int sync, int channel, bool background_exi
     rusage children{};
     getrusage(RUSAGE_CHILDREN, &children);
     send(channel, ChildMessage::job_exited(status, children));
-    if (background_exit && spec.has(Namespace::pid) && alone()) lower_priority_for_exit();
+    if (background_exit && alone()) lower_priority_for_exit();
     _exit(0);
   } catch (...) {
     report_failure_and_exit(channel, "pid 1 setup");

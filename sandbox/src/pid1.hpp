@@ -10,10 +10,10 @@ namespace sandbox {
 
 // Never returns. `sync` is the read end of the release pipe, `channel` the write end of the
 // channel to the supervisor; every other inherited fd is closed first. With `background_exit`
-// (the supervisor neither waits for our exit nor needs it to remove the job's groups), our exit
-// after the report, when nothing else is left in our pid namespace, runs at the lowest priority
-// (nice 19): the teardown of the namespaces we hold (~0.3 ms of kernel work) then yields to the
-// supervisor finishing the job, and to whatever runs next.
+// (we have a pid namespace, and the supervisor neither waits for our exit nor needs it to remove
+// the job's groups), our exit after the report, when nothing else is left in our pid namespace,
+// runs at the lowest priority (nice 19): the teardown of the namespaces we hold (~0.3 ms of
+// kernel work) then yields to the supervisor finishing the job, and to whatever runs next.
 [[noreturn]] void run_pid1(const LaunchSpec& spec, int sync, int channel,
                            bool background_exit) noexcept;
 
