@@ -63,8 +63,10 @@ std::map<uint64_t, std::vector<std::string>> function_symbols(const std::string&
   if (map == MAP_FAILED) fail("mmap " + path);
   const auto* base = static_cast<const unsigned char*>(map);
   const auto* header = reinterpret_cast<const Elf64_Ehdr*>(base);
-  if (std::memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 || header->e_ident[EI_CLASS] != ELFCLASS64)
+  if (std::memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 ||
+      header->e_ident[EI_CLASS] != ELFCLASS64) {
     throw std::runtime_error(path + ": not a 64-bit ELF file");
+  }
   const auto* sections = reinterpret_cast<const Elf64_Shdr*>(base + header->e_shoff);
   std::map<uint64_t, std::vector<std::string>> symbols;
   for (int s = 0; s < header->e_shnum; ++s) {
@@ -77,8 +79,9 @@ std::map<uint64_t, std::vector<std::string>> function_symbols(const std::string&
       const Elf64_Sym& sym = first[i];
       const int type = ELF64_ST_TYPE(sym.st_info);
       if ((type == STT_FUNC || type == STT_GNU_IFUNC) && sym.st_size > 0 &&
-          sym.st_shndx != SHN_UNDEF)
+          sym.st_shndx != SHN_UNDEF) {
         symbols[sym.st_value].push_back(names + sym.st_name);
+      }
     }
   }
   munmap(map, st.st_size);
@@ -115,8 +118,9 @@ class Tracer {
       _exit(127);
     }
     int status = 0;
-    if (waitpid(root, &status, 0) != root || !WIFSTOPPED(status))
+    if (waitpid(root, &status, 0) != root || !WIFSTOPPED(status)) {
       throw std::runtime_error("the traced binary did not start");
+    }
     const long options = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
                          PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
     if (ptrace(PTRACE_SETOPTIONS, root, nullptr, options) != 0) fail("PTRACE_SETOPTIONS");
@@ -154,8 +158,9 @@ class Tracer {
       return a.first_use < b.first_use;
     });
     std::vector<std::string> names;
-    for (const auto& entry : sorted)
+    for (const auto& entry : sorted) {
       for (const auto& name : symbols_.at(entry.address)) names.push_back(name);
+    }
     return names;
   }
 
@@ -169,15 +174,17 @@ class Tracer {
   void poke_byte(pid_t pid, uint64_t address, unsigned char byte) {
     const uint64_t at = bias_ + address;
     const uint64_t word = (peek_word(pid, at) & ~uint64_t{0xff}) | byte;
-    if (ptrace(PTRACE_POKETEXT, pid, as_pointer(at), as_pointer(word)) != 0)
+    if (ptrace(PTRACE_POKETEXT, pid, as_pointer(at), as_pointer(word)) != 0) {
       fail("PTRACE_POKETEXT");
+    }
   }
   unsigned char peek_byte(pid_t pid, uint64_t address) {
     return static_cast<unsigned char>(peek_word(pid, bias_ + address) & 0xff);
   }
   static void resume(pid_t pid, int signal) {
-    if (ptrace(PTRACE_CONT, pid, nullptr, as_pointer(signal)) != 0 && errno != ESRCH)
+    if (ptrace(PTRACE_CONT, pid, nullptr, as_pointer(signal)) != 0 && errno != ESRCH) {
       fail("PTRACE_CONT");
+    }
   }
 
   // A process with an address space of its own: every breakpoint armed in it.
@@ -192,10 +199,11 @@ class Tracer {
       if (waitpid(child, &status, __WALL) != child) fail("waitpid for a new child");
     }
     const bool shares_memory = syscall(SYS_kcmp, parent, child, KCMP_VM, 0, 0) == 0;
-    if (shares_memory)
+    if (shares_memory) {
       space_of_[child] = space_of_.at(parent);
-    else
+    } else {
       add_space(child);
+    }
     resume(child, 0);
   }
 

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -45,6 +46,7 @@ double since(Clock::time_point start) {
 double time_sandbox(const std::string& policy, int null_fd) {
   std::vector<std::string> argv = {SANDBOX_BINARY, "run", "-p", policy};
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (auto& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
@@ -63,7 +65,7 @@ double time_sandbox(const std::string& policy, int null_fd) {
 }
 
 std::string write_policy(const std::string& mode) {
-  const std::string path = "/tmp/sandbox-bench-network-" + mode + ".yaml";
+  std::string path = "/tmp/sandbox-bench-network-" + mode + ".yaml";
   std::ofstream(path) << "version: 1\nname: bench-net\ndefaults:\n"
                       << "  filesystem: {root: tmpfs, mounts: [{bind: /usr}, "
                       << "{bind: /bin, optional: true}, {bind: /lib, optional: true}, "
@@ -124,7 +126,8 @@ void time_library(Series& create, Series& attach, Series& teardown) {
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5))];
+  const auto last = static_cast<double>(values.size() - 1);
+  return values[std::min(values.size() - 1, static_cast<size_t>(std::lround(p * last)))];
 }
 
 }  // namespace
@@ -161,19 +164,20 @@ int main(int argc, char** argv) {
     try {
       time_library(create, attach, teardown);
     } catch (const std::exception& error) {
-      std::fprintf(stderr, "library run failed: %s\n", error.what());
+      (void)std::fprintf(stderr, "library run failed: %s\n", error.what());
       ++failures;
     }
   }
   std::printf("%-50s %8s %8s %8s  (%d rounds, %d failures)\n", "", "p50 ms", "p90 ms", "max ms",
               runs, failures);
   std::vector<Series*> all;
+  all.reserve(runs_of.size() + 3);
   for (auto& entry : runs_of) all.push_back(&entry.second);
   for (Series* series : {&create, &attach, &teardown}) all.push_back(series);
   for (const Series* series : all) {
     std::printf("%-50s %8.2f %8.2f %8.2f\n", series->name.c_str(), percentile(series->ms, 0.5),
                 percentile(series->ms, 0.9), percentile(series->ms, 1.0));
   }
-  for (const auto& entry : runs_of) std::remove(entry.first.c_str());
+  for (const auto& entry : runs_of) (void)std::remove(entry.first.c_str());  // temporary files
   return failures == 0 ? 0 : 1;
 }

@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -54,7 +55,7 @@ void drop_cached_pages(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0) {
-    std::fprintf(stderr, "bench: cannot drop the cached pages of %s\n", path.c_str());
+    (void)std::fprintf(stderr, "bench: cannot drop the cached pages of %s\n", path.c_str());
   }
   close(fd);
 }
@@ -69,6 +70,7 @@ double time_call(const std::function<bool()>& call) {
 // One run: spawn, wait, return milliseconds (negative when it failed).
 double time_once(const std::vector<std::string>& argv, int null_fd) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   posix_spawn_file_actions_t actions;
@@ -91,7 +93,8 @@ double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   const size_t index =
-      std::min(values.size() - 1, static_cast<size_t>(p * (values.size() - 1) + 0.5));
+      std::min(values.size() - 1,
+               static_cast<size_t>(std::lround(p * static_cast<double>(values.size() - 1))));
   return values[index];
 }
 
@@ -121,8 +124,10 @@ int main(int argc, char** argv) {
                       {},
                       {}});
   for (int i = 2; i < argc; ++i) {
-    variants.push_back(
-        {std::string("  same, ") + argv[i], {argv[i], "run", "-p", policy, "--", "/bin/true"}, {}, {}});
+    variants.push_back({std::string("  same, ") + argv[i],
+                        {argv[i], "run", "-p", policy, "--", "/bin/true"},
+                        {},
+                        {}});
   }
   const policies::LoadResult loaded = policies::load_policy_file(policy);
   if (loaded.ok()) {

@@ -87,8 +87,9 @@ void collect_procs(const std::string& path, std::set<pid_t>& out) {
       out.insert(pid);
     }
   }
+  const std::string prefix = path + "/";
   for (const std::string& sub : fs::subdirectories(path)) {
-    collect_procs(path + "/" + sub, out);
+    collect_procs(prefix + sub, out);
   }
 }
 
@@ -130,8 +131,9 @@ void remove_tree(const std::string& path, Clock::time_point deadline,
   if (errno != EBUSY) {
     fs::throw_errno("rmdir " + path);
   }
+  const std::string prefix = path + "/";
   for (const std::string& sub : fs::subdirectories(path)) {
-    remove_tree(path + "/" + sub, deadline, on_busy);
+    remove_tree(prefix + sub, deadline, on_busy);
   }
   bool removed = false, busy_handled = false;
   int err = 0;

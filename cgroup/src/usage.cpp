@@ -71,8 +71,9 @@ uint64_t subtree_oom_kills(const std::string& path) {
   if (const auto text = fs::read_file_if_exists(path + "/memory.oom_control")) {
     kills = parse::flat_keyed(*text)["oom_kill"];
   }
+  const std::string prefix = path + "/";
   for (const std::string& sub : fs::subdirectories(path)) {
-    kills += subtree_oom_kills(path + "/" + sub);
+    kills += subtree_oom_kills(prefix + sub);
   }
   return kills;
 }

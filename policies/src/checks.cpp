@@ -189,8 +189,9 @@ void check_shares(Reader& reader, const Policy& policy) {
     for (auto [resource, pick] : {std::pair{"cpu", &Shares::cpu}, std::pair{"io", &Shares::io},
                                   std::pair{"net", &Shares::net}}) {
       std::vector<Sibling> siblings;
+      siblings.reserve(members.size());
       for (const auto& [shares, path] : members) {
-        siblings.push_back({shares->*pick, path + "." + resource});
+        siblings.push_back({shares->*pick, std::string(path).append(".").append(resource)});
       }
       check_sibling_shares(reader, siblings, resource);
     }

@@ -11,7 +11,7 @@
 
 namespace policies::detail {
 
-inline constexpr size_t max_policy_bytes = 256 * 1024;
+inline constexpr size_t max_policy_bytes = size_t{256} * 1024;
 inline constexpr size_t max_depth = 32;
 // Values as written (before the tree is built).
 inline constexpr size_t max_values = 20000;

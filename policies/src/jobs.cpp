@@ -139,6 +139,7 @@ std::optional<Job> read_job(Reader& reader, const YAML::Node& node, const std::s
                                    [&](const Tenant& t) { return t.name == *tenant; });
           if (!known) {
             std::vector<std::string_view> names;
+            names.reserve(tenants.size());
             for (const auto& t : tenants) names.push_back(t.name);
             reader.error(value, at,
                          "tenant '" + *tenant +

@@ -10,7 +10,7 @@
 namespace policies::detail {
 namespace {
 
-constexpr uint64_t one_mib = 1024 * 1024;
+constexpr uint64_t one_mib = uint64_t{1024} * 1024;
 constexpr uint64_t max_pids = 4194304;  // PID_MAX_LIMIT on 64-bit kernels
 constexpr uint64_t infinity = std::numeric_limits<uint64_t>::max();  // RLIM_INFINITY
 

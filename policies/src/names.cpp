@@ -238,8 +238,9 @@ std::string check_capability(std::string_view name, std::string& canonical) {
   for (auto known : capability_names()) {
     if (bare == known) {
       canonical = "CAP_";
-      for (char c : known)
+      for (char c : known) {
         canonical += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+      }
       return {};
     }
   }

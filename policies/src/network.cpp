@@ -115,8 +115,9 @@ void apply_network(Reader& reader, const YAML::Node& node, const std::string& pa
           std::vector<PortForward> ports;
           reader.for_each_item(value, at,
                                [&](size_t, const YAML::Node& item, const std::string& item_at) {
-                                 if (auto port = read_port(reader, item, item_at))
+                                 if (auto port = read_port(reader, item, item_at)) {
                                    ports.push_back(*port);
+                                 }
                                });
           network.ports = std::move(ports);
         }

@@ -18,7 +18,8 @@ void apply_seccomp(Reader& reader, const YAML::Node& node, const std::string& pa
       std::string item_at = item_path(at, i);
       const std::string& name = (*names)[i];
       if (auto problem = check_syscall_name(name); !problem.empty()) {
-        reader.error(reader.location(item_at), item_at, "syscall '" + name + "' " + problem);
+        reader.error(reader.location(item_at), item_at,
+                     std::string("syscall '").append(name).append("' ").append(problem));
       } else if (std::find(chosen.begin(), chosen.end(), name) != chosen.end()) {
         reader.error(reader.location(item_at), item_at, "'" + name + "' is listed twice");
       } else {

@@ -40,9 +40,10 @@ void print_job_problems(const policies::Policy& policy, const RunReport& report)
     } else if (job.status == "oom") {
       // v1 kills one process at a time: the job may have exited by itself after a worker died.
       fmt::print(stderr, "sandbox: job '{}': {}: out of memory{}\n", job.name,
-                 job.signal ? std::string("killed")
-                            : fmt::format("exited with {} after an OOM kill of one of its processes",
-                                          job.exit_code.value_or(0)),
+                 job.signal
+                     ? std::string("killed")
+                     : fmt::format("exited with {} after an OOM kill of one of its processes",
+                                   job.exit_code.value_or(0)),
                  limits.memory_bytes ? fmt::format(" (memory limit {} bytes)", *limits.memory_bytes)
                                      : std::string());
     }
@@ -52,7 +53,7 @@ void print_job_problems(const policies::Policy& policy, const RunReport& report)
 void write_report(const std::string& path, const RunReport& report) {
   const std::string text = to_json(report) + "\n";
   if (path == "-") {
-    std::fputs(text.c_str(), stderr);
+    (void)std::fputs(text.c_str(), stderr);
     return;
   }
   std::FILE* file = std::fopen(path.c_str(), "w");
@@ -93,7 +94,7 @@ int run_command(const RunArguments& args) {
   // left is memory. Freeing it (the report, the policy, CLI11's and spdlog's objects: ~400 frees
   // and static destructors) writes to pages still copy-on-write from pid 1's fork, a fault each,
   // ~0.1 ms of every run's end for nothing the exit does not do. Flush what was printed and go.
-  std::fflush(nullptr);
+  (void)std::fflush(nullptr);  // nothing to do about a failed flush on the way out
   std::_Exit(report.exit_code);
 }
 

@@ -59,6 +59,7 @@ std::string describe_mount(const Mount& m) {
 
 std::vector<std::string> namespace_names(const std::set<policies::Namespace>& namespaces) {
   std::vector<std::string> names;
+  names.reserve(namespaces.size());
   for (auto ns : namespaces) names.push_back(policies::to_string(ns));
   return names;
 }
@@ -119,9 +120,10 @@ std::string format_duration(std::chrono::milliseconds duration) {
 }
 
 std::string format_rate(uint64_t bps) {
-  if (bps >= 1000000000 && bps % 1000000 == 0) return format_number(bps / 1e9) + "gbit";
-  if (bps >= 1000000) return format_number(bps / 1e6) + "mbit";
-  if (bps >= 1000) return format_number(bps / 1e3) + "kbit";
+  if (bps >= 1000000000 && bps % 1000000 == 0)
+    return format_number(static_cast<double>(bps) / 1e9) + "gbit";
+  if (bps >= 1000000) return format_number(static_cast<double>(bps) / 1e6) + "mbit";
+  if (bps >= 1000) return format_number(static_cast<double>(bps) / 1e3) + "kbit";
   return fmt::format("{}bit", bps);
 }
 
@@ -202,7 +204,8 @@ void print_job_text(const policies::Job& job, std::optional<double> cpu_share_re
                   ", workdir " + s.filesystem.workdir);
   for (const auto& m : s.filesystem.mounts) row("mount", describe_mount(m));
   std::vector<std::string> env;
-  for (const auto& [k, v] : s.env) env.push_back(k + "=" + v);
+  env.reserve(s.env.size());
+  for (const auto& [k, v] : s.env) env.push_back(std::string(k).append("=").append(v));
   row("env", fmt::format("{}", fmt::join(env, " ")));
   row("limits", describe_limits(s.limits));
   std::string network = network_mode(s.network.mode);

@@ -18,7 +18,8 @@ constexpr uint64_t kCpuPeriodUs = 100000;
 // through unchanged, for the cgroup module to reject with the name the user wrote.
 std::string block_device_number(const std::string& device) {
   struct stat st {};
-  if (device.empty() || device[0] != '/' || stat(device.c_str(), &st) != 0 || !S_ISBLK(st.st_mode)) {
+  if (device.empty() || device[0] != '/' || stat(device.c_str(), &st) != 0 ||
+      !S_ISBLK(st.st_mode)) {
     return device;
   }
   return std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
@@ -38,6 +39,7 @@ std::vector<double> share_fractions(const std::vector<std::optional<uint32_t>>& 
   double sum = 0;
   for (const auto& share : shares) sum += share ? *share : mean;
   std::vector<double> result;
+  result.reserve(shares.size());
   for (const auto& share : shares) result.push_back((share ? *share : mean) / sum);
   return result;
 }
@@ -69,8 +71,8 @@ cgroup::Limits limits_for_job(const policies::Job& job, std::optional<uint64_t> 
   out.swap_max = in.swap_bytes;
   out.pids_max = in.pids;
   for (const auto& device : in.io) {
-    out.io_max.push_back(cgroup::IoMax{block_device_number(device.device), device.read_bps, device.write_bps,
-                                       device.read_iops, device.write_iops});
+    out.io_max.push_back(cgroup::IoMax{block_device_number(device.device), device.read_bps,
+                                       device.write_bps, device.read_iops, device.write_iops});
   }
   out.optional.assign(in.optional.begin(), in.optional.end());
   return out;
@@ -124,15 +126,16 @@ RunPlan plan_run(const policies::Policy& policy) {
   for (auto& job_plan : plan.jobs) {
     const auto& job = policy.jobs[job_plan.job];
     job_plan.limits = limits_for_job(job, std::nullopt, std::nullopt);
-    if (job_plan.tenant < 0) top.push_back({&job.shares, &job_plan.limits, &job_plan.cpu_share_requested});
+    if (job_plan.tenant < 0)
+      top.push_back({&job.shares, &job_plan.limits, &job_plan.cpu_share_requested});
   }
   weigh(top);
   for (size_t t = 0; t < plan.tenants.size(); ++t) {
     std::vector<Sibling> members;
     for (auto& job_plan : plan.jobs) {
       if (job_plan.tenant == static_cast<int>(t)) {
-        members.push_back({&policy.jobs[job_plan.job].shares, &job_plan.limits,
-                           &job_plan.cpu_share_requested});
+        members.push_back(
+            {&policy.jobs[job_plan.job].shares, &job_plan.limits, &job_plan.cpu_share_requested});
       }
     }
     weigh(members);

@@ -96,7 +96,7 @@ void report_failure_and_exit(int channel, const char* step) noexcept {
     send(channel, ChildMessage::failure(code, e.what()));
   } catch (...) {
     char text[128];  // no allocation: the failure may be std::bad_alloc's cousin
-    std::snprintf(text, sizeof text, "%s: unknown error", step);
+    (void)std::snprintf(text, sizeof text, "%s: unknown error", step);
     send(channel, ChildMessage::failure(code, text));
   }
   _exit(code);

@@ -19,7 +19,7 @@ std::vector<std::string> exec_candidates(const std::string& command, const std::
     if (end == std::string::npos) end = path.size();
     std::string dir = path.substr(start, end - start);
     if (dir.empty()) dir = ".";  // an empty PATH entry means the working directory
-    candidates.push_back(dir + "/" + command);
+    candidates.push_back(dir.append("/").append(command));
     start = end + 1;
   }
   return candidates;

@@ -5,7 +5,6 @@
 #include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
 #include <zlib.h>
 
 #include <fstream>
@@ -114,9 +113,12 @@ static std::optional<std::string> kernel_config_value(const std::string& symbol)
 // Kernel config symbols of the modules `sandbox check` asks about.
 static const char* config_symbol(const std::string& module) {
   static const std::map<std::string, const char*> symbols = {
-      {"veth", "CONFIG_VETH"},         {"bridge", "CONFIG_BRIDGE"},
-      {"sch_htb", "CONFIG_NET_SCH_HTB"}, {"ifb", "CONFIG_IFB"},
-      {"act_mirred", "CONFIG_NET_ACT_MIRRED"}, {"cls_u32", "CONFIG_NET_CLS_U32"}};
+      {"veth", "CONFIG_VETH"},
+      {"bridge", "CONFIG_BRIDGE"},
+      {"sch_htb", "CONFIG_NET_SCH_HTB"},
+      {"ifb", "CONFIG_IFB"},
+      {"act_mirred", "CONFIG_NET_ACT_MIRRED"},
+      {"cls_u32", "CONFIG_NET_CLS_U32"}};
   auto it = symbols.find(module);
   return it == symbols.end() ? nullptr : it->second;
 }
@@ -142,23 +144,25 @@ std::vector<HostFeature> host_features(const cgroup::Host& host) {
   const bool root = geteuid() == 0;
 
   features.push_back({"cgroup layout", true, cgroup::to_string(host.layout), false});
-  for (const char* name : {"cpu", "cpuacct", "cpuset", "memory", "pids", "io", "blkio", "freezer"}) {
+  for (const char* name :
+       {"cpu", "cpuacct", "cpuset", "memory", "pids", "io", "blkio", "freezer"}) {
     auto it = host.controllers.find(name);
     if (it == host.controllers.end()) {
       // cpuacct/blkio/freezer exist only on v1; io only on v2. Report only the ones that matter.
       const bool v1_only = std::string(name) == "cpuacct" || std::string(name) == "blkio" ||
                            std::string(name) == "freezer";
-      const bool expected = host.layout == cgroup::Layout::unified ? !v1_only : std::string(name) != "io";
+      const bool expected =
+          host.layout == cgroup::Layout::unified ? !v1_only : std::string(name) != "io";
       if (expected) {
         features.push_back({std::string("cgroup ") + name, false, "not mounted", false});
       }
       continue;
     }
     const auto& c = it->second;
-    features.push_back({std::string("cgroup ") + name, c.usable,
-                        c.usable ? "v" + std::to_string(c.version) + " at " + c.mount + c.our_path
-                                 : c.why_not,
-                        false});
+    features.push_back(
+        {std::string("cgroup ") + name, c.usable,
+         c.usable ? "v" + std::to_string(c.version) + " at " + c.mount + c.our_path : c.why_not,
+         false});
   }
 
   KernelNamespaces namespaces;
@@ -172,19 +176,19 @@ std::vector<HostFeature> host_features(const cgroup::Host& host) {
                         ok ? "supported" : "the kernel was built without it", essential});
   }
   const bool userns = user_namespaces_enabled(namespaces);
-  features.push_back({"user namespaces enabled", userns,
-                      userns ? "max_user_namespaces > 0"
-                             : "set /proc/sys/user/max_user_namespaces above 0",
-                      !root});
+  features.push_back(
+      {"user namespaces enabled", userns,
+       userns ? "max_user_namespaces > 0" : "set /proc/sys/user/max_user_namespaces above 0",
+       !root});
   features.push_back({"running as root", root,
                       root ? "full cgroup delegation available"
                            : "cgroup limits need a delegated cgroup (systemd-run --user -p "
                              "Delegate=yes) or root",
                       false});
   const bool seccomp = seccomp_supported();
-  features.push_back({"seccomp", seccomp,
-                      seccomp ? "filter mode available" : "kernel built without CONFIG_SECCOMP_FILTER",
-                      false});
+  features.push_back(
+      {"seccomp", seccomp,
+       seccomp ? "filter mode available" : "kernel built without CONFIG_SECCOMP_FILTER", false});
   for (const char* module : {"veth", "bridge", "sch_htb", "ifb", "act_mirred", "cls_u32"}) {
     const bool ok = kernel_module_available(module);
     features.push_back({std::string("kernel module ") + module, ok,
@@ -200,17 +204,17 @@ std::vector<policies::Diagnostic> check_policy_against_host(const policies::Poli
   KernelNamespaces namespaces;
   for (size_t i = 0; i < policy.jobs.size(); ++i) {
     const policies::Job& job = policy.jobs[i];
-    const std::string prefix = "jobs[" + std::to_string(i) + "]";
+    const std::string prefix = "jobs[" + std::to_string(i) + "].";
     const auto where = [&](const std::string& key) {
       // A job's key may have been written in the job or inherited from defaults.
-      const std::string own = prefix + "." + key;
+      const std::string own = prefix + key;
       if (policy.locations.count(own)) return policy.locations.at(own);
       const std::string inherited = "defaults." + key;
       if (policy.locations.count(inherited)) return policy.locations.at(inherited);
       return job.where;
     };
     const auto key_of = [&](const std::string& key) {
-      const std::string own = prefix + "." + key;
+      const std::string own = prefix + key;
       return policy.locations.count(own) || !policy.locations.count("defaults." + key)
                  ? own
                  : "defaults." + key;
@@ -224,8 +228,9 @@ std::vector<policies::Diagnostic> check_policy_against_host(const policies::Poli
     }
     if (job.settings.namespaces.count(policies::Namespace::user) &&
         !user_namespaces_enabled(namespaces)) {
-      problems.push_back({where("namespaces"), key_of("namespaces"),
-                          "user namespaces are disabled (/proc/sys/user/max_user_namespaces is 0)"});
+      problems.push_back(
+          {where("namespaces"), key_of("namespaces"),
+           "user namespaces are disabled (/proc/sys/user/max_user_namespaces is 0)"});
     }
 
     // Every limit must be enforceable here, unless marked optional.

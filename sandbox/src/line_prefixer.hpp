@@ -12,7 +12,7 @@ class LinePrefixer {
  public:
   // A line longer than `max_line` is cut (and continued under a new prefix) so that a job that
   // never writes a newline cannot make the supervisor buffer without bound.
-  explicit LinePrefixer(std::string prefix, size_t max_line = 64 * 1024);
+  explicit LinePrefixer(std::string prefix, size_t max_line = size_t{64} * 1024);
 
   // The complete lines in `data` (with what was pending), prefixed and newline-terminated.
   std::string feed(std::string_view data);

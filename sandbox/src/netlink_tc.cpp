@@ -25,7 +25,7 @@ std::string handle_text(uint32_t handle) {
   if (handle == tc_root) return "root";
   if (handle == tc_ingress) return "ingress";
   char text[16];
-  std::snprintf(text, sizeof text, "%x:%x", handle >> 16, handle & 0xFFFFu);
+  (void)std::snprintf(text, sizeof text, "%x:%x", handle >> 16, handle & 0xFFFFu);
   return text;
 }
 
@@ -58,7 +58,7 @@ uint64_t bytes_per_second(uint64_t bps) {
 // in full at up to 44 % steal, with the same splits. Over a second of sharing, 60 ms of tokens is
 // noise; over shorter windows a class that idled may send that much at its ceil.
 constexpr uint64_t catch_up_microseconds = 60'000;
-constexpr uint64_t smallest_burst_bytes = 2 * 1514;
+constexpr uint64_t smallest_burst_bytes = uint64_t{2} * 1514;
 
 uint32_t burst_bytes(uint64_t bytes_per_second_rate) {
   const uint64_t burst = bytes_per_second_rate * catch_up_microseconds / 1'000'000;

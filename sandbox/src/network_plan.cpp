@@ -111,7 +111,7 @@ uint32_t run_digest(const std::string& run_id) {
 
 std::string short_run_id(const std::string& run_id) {
   char text[9];
-  std::snprintf(text, sizeof text, "%08x", run_digest(run_id));
+  (void)std::snprintf(text, sizeof text, "%08x", run_digest(run_id));
   return text;
 }
 
@@ -144,8 +144,8 @@ std::optional<RunPlan> plan_network(const policies::Policy& policy, const std::s
   plan.link_group = run_digest(run_id);  // 0 only by a 1 in 2^32 chance: then no group
   char mac[18];
   const uint32_t digest = run_digest(run_id);
-  std::snprintf(mac, sizeof mac, "02:73:62:%02x:%02x:%02x", (digest >> 16) & 0xFF,
-                (digest >> 8) & 0xFF, digest & 0xFF);
+  (void)std::snprintf(mac, sizeof mac, "02:73:62:%02x:%02x:%02x", (digest >> 16) & 0xFF,
+                      (digest >> 8) & 0xFF, digest & 0xFF);
   plan.bridge_mac = mac;
   plan.create_bridge = link.bridge.empty();
   plan.bridge = plan.create_bridge ? "sb" + plan.short_id : link.bridge;
@@ -190,6 +190,7 @@ std::optional<RunPlan> plan_network(const policies::Policy& policy, const std::s
 
   // The top level: tenants first, then tenant-less jobs.
   std::vector<std::optional<uint32_t>> top_shares;
+  top_shares.reserve(tenant_names.size());
   for (const std::string& name : tenant_names) top_shares.push_back(tenant_share(name));
   std::vector<const Job*> top_jobs;
   for (const Job* job : bridged) {

@@ -77,7 +77,7 @@ UniqueFd listen_on(const ForwardRule& rule, const std::string& bind_address) {
 void become_relay(pid_t supervisor, const std::vector<RelayRule>& rules, RelayTables& tables) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) _exit(1);
   prctl(PR_SET_NAME, "sandbox-ports");
-  signal(SIGPIPE, SIG_IGN);
+  (void)signal(SIGPIPE, SIG_IGN);  // cannot fail for SIGPIPE
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -23,7 +23,7 @@
 namespace sandbox::net {
 namespace {
 
-constexpr size_t pipe_capacity = 64 * 1024;  // Linux's default pipe size
+constexpr size_t pipe_capacity = size_t{64} * 1024;  // Linux's default pipe size
 constexpr int max_events = 64;
 // While out of descriptors with its listeners unwatched, how often the relay tries again.
 constexpr int resume_ms = 250;

@@ -203,8 +203,8 @@ void report_traffic(const net::RunNetwork& network, std::vector<SupervisedJob>& 
         job.report.net_tx_bytes = traffic.tx_bytes;
         job.report.net_rx_bytes = traffic.rx_bytes;
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "sandbox: job '%s': read traffic: %s\n", planned.job.c_str(),
-                     e.what());
+        (void)std::fprintf(stderr, "sandbox: job '%s': read traffic: %s\n", planned.job.c_str(),
+                           e.what());
       }
     }
   }
@@ -231,8 +231,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   std::vector<cgroup::Limits> limits_in_run;
   for (const auto& tenant : plan.tenants) limits_in_run.push_back(tenant.limits);
   for (const auto& job_plan : plan.jobs) limits_in_run.push_back(job_plan.limits);
-  const cgroup::Host host =
-      cgroup_step("cgroup", [&] { return cgroup::detect(limits_in_run); });
+  const cgroup::Host host = cgroup_step("cgroup", [&] { return cgroup::detect(limits_in_run); });
   phases.done("cgroup::detect");
   if (const auto problems = check_policy_against_host(policy, host); !problems.empty()) {
     std::string text = "this host cannot run the policy:";
@@ -242,7 +241,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
   try {
     cgroup::collect_stale(host);  // groups of runs whose supervisor was SIGKILLed
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sandbox: removing stale cgroups: %s\n", e.what());
+    (void)std::fprintf(stderr, "sandbox: removing stale cgroups: %s\n", e.what());
   }
   phases.done("host check and stale cgroups");
 
@@ -262,9 +261,9 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
       [](const policies::Job& job) { return job.settings.namespaces.contains(Namespace::pid); });
   const bool run_is_job = plan.tenants.empty() && plan.jobs.size() == 1;
   if (run_is_job) run_group.job_limits = plan.jobs.front().limits;
-  groups.run = cgroup_step(run_is_job ? "cgroup for job " + policy.jobs.front().name
-                                      : std::string("cgroup for run"),
-                           [&] { return cgroup::Group::create_run(host, run_group); });
+  groups.run = cgroup_step(
+      run_is_job ? "cgroup for job " + policy.jobs.front().name : std::string("cgroup for run"),
+      [&] { return cgroup::Group::create_run(host, run_group); });
   for (const auto& tenant : plan.tenants) {
     groups.tenants.push_back(cgroup_step("cgroup for tenant " + tenant.name, [&] {
       return groups.run->create_child(tenant.name, tenant.limits);
@@ -396,6 +395,7 @@ RunReport run(const policies::Policy& policy, const RunOptions& options) {
     }
     if (measured) {
       std::vector<ShareMember> members;
+      members.reserve(tenant_jobs.size());
       for (size_t job : tenant_jobs) members.push_back(member(groups.job(job), {job}, job));
       supervisor.add_share_set(SharedResource::cpu, std::move(members));
     }

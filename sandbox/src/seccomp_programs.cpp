@@ -64,8 +64,9 @@ void send_program(int fd, const std::vector<sock_filter>& program) {
 std::vector<sock_filter> receive_program(int fd) {
   uint32_t count = 0;
   read_all(fd, &count, sizeof count);
-  if (count > BPF_MAXINSNS)
+  if (count > BPF_MAXINSNS) {
     throw Error(exit_code::setup_failed, "receive seccomp filter: too long");
+  }
   std::vector<sock_filter> program(count);
   read_all(fd, program.data(), program.size() * sizeof(sock_filter));
   return program;

@@ -66,7 +66,7 @@ void add_flag_rules(std::vector<SyscallRule>& rules, const std::string& syscall,
 void require_known(const std::vector<std::string>& names, const std::string& key) {
   for (const auto& name : names) {
     if (!is_known_syscall(name)) {
-      fail_setup(key + ": unknown syscall '" + name + "'");
+      fail_setup(std::string(key).append(": unknown syscall '").append(name).append("'"));
     }
   }
 }

@@ -47,7 +47,7 @@ void kill_group(SupervisedJob& job) {
   try {
     job.group->kill_all();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sandbox: job '%s': %s\n", job.report.name.c_str(), e.what());
+    (void)std::fprintf(stderr, "sandbox: job '%s': %s\n", job.report.name.c_str(), e.what());
   }
 }
 
@@ -305,8 +305,8 @@ void Supervisor::finish_on_report(size_t index, const ChildMessage& report) {
   try {
     if (!job.group->remove_if_empty()) return;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sandbox: job '%s': remove cgroup: %s\n", job.report.name.c_str(),
-                 e.what());
+    (void)std::fprintf(stderr, "sandbox: job '%s': remove cgroup: %s\n", job.report.name.c_str(),
+                       e.what());
     return;  // the teardown after pid 1's exit tries again, and reports what stays
   }
   rusage children{};
@@ -392,8 +392,8 @@ void Supervisor::record_usage(SupervisedJob& job) {
                           used.pids_peak,        used.io_read_bytes, used.io_write_bytes};
     report.usage->memory_high_events = used.memory_high_events;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "sandbox: job '%s': read cgroup usage: %s\n", report.name.c_str(),
-                 e.what());
+    (void)std::fprintf(stderr, "sandbox: job '%s': read cgroup usage: %s\n", report.name.c_str(),
+                       e.what());
   }
 }
 
@@ -412,12 +412,12 @@ void Supervisor::print_watch() {
       const cgroup::Usage used = job.group->usage();
       const uint64_t delta = used.cpu_usage_us - std::min(used.cpu_usage_us, watch_cpu_[i]);
       watch_cpu_[i] = used.cpu_usage_us;
-      std::fprintf(stderr, "sandbox: [%s] cpu %5.1f%%  memory %.1f MiB  pids %llu\n",
-                   job.report.name.c_str(), static_cast<double>(delta) / 1e4 / interval,
-                   static_cast<double>(used.memory_current) / (1024.0 * 1024.0),
-                   static_cast<unsigned long long>(used.pids_current));
+      (void)std::fprintf(stderr, "sandbox: [%s] cpu %5.1f%%  memory %.1f MiB  pids %llu\n",
+                         job.report.name.c_str(), static_cast<double>(delta) / 1e4 / interval,
+                         static_cast<double>(used.memory_current) / (1024.0 * 1024.0),
+                         static_cast<unsigned long long>(used.pids_current));
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "sandbox: [%s] usage: %s\n", job.report.name.c_str(), e.what());
+      (void)std::fprintf(stderr, "sandbox: [%s] usage: %s\n", job.report.name.c_str(), e.what());
     }
   }
 }

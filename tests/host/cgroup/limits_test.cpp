@@ -32,7 +32,7 @@ void favour(const Host& host, const Group& group) {
   const std::string file = dir + (cpu.version == 2 ? "/cpu.weight" : "/cpu.shares");
   FILE* out = std::fopen(file.c_str(), "w");
   ASSERT_NE(out, nullptr) << file;
-  std::fputs(cpu.version == 2 ? "10000" : "262144", out);
+  ASSERT_GE(std::fputs(cpu.version == 2 ? "10000" : "262144", out), 0) << file;
   ASSERT_EQ(std::fclose(out), 0) << file;
 }
 
@@ -222,7 +222,7 @@ TEST_F(CgroupLimits, MemoryHighIsUnsupportedOnV1AndAppliedOnV2) {
     ASSERT_NE(in, nullptr);
     unsigned long long value = 0;
     EXPECT_EQ(std::fscanf(in, "%llu", &value), 1);
-    std::fclose(in);
+    (void)std::fclose(in);  // read only
     EXPECT_EQ(value, 64ull << 20);
   }
 }

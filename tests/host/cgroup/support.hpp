@@ -27,7 +27,7 @@ namespace cgroup::testing {
 // first. The destructor SIGKILLs and reaps it if it is still there, whatever the test did.
 class Child {
  public:
-  explicit Child(std::function<int()> body) {
+  explicit Child(const std::function<int()>& body) {
     int gate[2];
     if (::pipe2(gate, O_CLOEXEC) != 0) {
       throw std::runtime_error("pipe2 failed");
@@ -154,7 +154,7 @@ inline bool dead(pid_t pid) {
   const std::string stat = "/proc/" + std::to_string(pid) + "/stat";
   if (FILE* file = std::fopen(stat.c_str(), "r")) {
     const int fields = std::fscanf(file, "%*d (%*[^)]) %c", &state);
-    std::fclose(file);
+    (void)std::fclose(file);  // read only
     return fields == 1 && (state == 'Z' || state == 'X');
   }
   return true;

@@ -161,7 +161,7 @@ nlohmann::json RunResult::job() const {
 SandboxRun::SandboxRun(const PolicyFile& policy, const std::vector<std::string>& command)
     : policy_(policy) {
   policy.write();
-  const auto directory = policy.directory();
+  const auto& directory = policy.directory();
   std::filesystem::remove(directory / "report.json");
   std::vector<std::string> arguments{SANDBOX_BINARY,
                                      "run",
@@ -279,7 +279,8 @@ std::vector<std::string> leftovers(const HostSnapshot& before, const RunResult& 
     if (!before.links.contains(link)) problems.push_back("network device appeared: " + link);
   }
   for (const auto& leaf : after.supervisor_leaves) {
-    if (!before.supervisor_leaves.contains(leaf)) problems.push_back("cgroup " + leaf + " was left");
+    if (!before.supervisor_leaves.contains(leaf))
+      problems.push_back("cgroup " + leaf + " was left");
   }
   return problems;
 }

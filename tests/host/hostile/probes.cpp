@@ -118,7 +118,7 @@ void report_effective_capabilities() {
       report("cap_eff", line + 8);
     }
   }
-  if (status != nullptr) std::fclose(status);
+  if (status != nullptr) (void)std::fclose(status);  // read only
 }
 
 void probe_user_namespace() {
@@ -209,11 +209,10 @@ int run_probe(const char* name, int argc, char** argv) {
   } else if (probe == "memory_bomb") {
     probe_memory_bomb();
   } else {
-    std::fprintf(stderr, "unknown hostile probe '%s'\n", name);
+    (void)std::fprintf(stderr, "unknown hostile probe '%s'\n", name);
     return 2;
   }
-  std::fflush(stdout);
-  return 0;
+  return std::fflush(stdout) == 0 ? 0 : 1;  // the reports are the probe's whole output
 }
 
 void maybe_run_probe(int argc, char** argv, char** /*environment*/) {

@@ -106,9 +106,8 @@ TEST_F(Symlink, AnExistingEntryAtThePathIs125NamingIt) {
     policy.extra_mounts = "      - {symlink: elsewhere, to: " + path + "}\n";
     const auto result = run(policy, {"/bin/true"});
     EXPECT_EQ(result.exit_code, 125) << result.err;
-    EXPECT_NE(result.err.find("symlink " + path + ": exists already (" + kind + ")"),
-              std::string::npos)
-        << result.err;
+    const std::string expected = "symlink " + path + ": exists already (" + kind + ")";
+    EXPECT_NE(result.err.find(expected), std::string::npos) << result.err;
   }
   EXPECT_TRUE(fs::is_directory(fs::symlink_status("/usr/bin")));
   EXPECT_TRUE(fs::is_regular_file(fs::symlink_status("/usr/bin/env")));

@@ -88,7 +88,7 @@ TEST(Capabilities, DroppedCapabilitiesAreReallyGone) {
   // A raw socket needs CAP_NET_RAW: it works before the drop and when kept, fails after.
   const auto raw_socket = [] {
     const int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
-    const std::string result = errno_name_of(fd);
+    std::string result = errno_name_of(fd);
     if (fd >= 0) close(fd);
     return result;
   };
@@ -168,7 +168,7 @@ TEST(Capabilities, KeptCapabilityWorksAfterDropping) {
       sockaddr_in address{};
       address.sin_family = AF_INET;
       address.sin_port = htons(80);
-      const std::string result =
+      std::string result =
           errno_name_of(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address));
       close(fd);
       return result;

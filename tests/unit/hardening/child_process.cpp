@@ -19,8 +19,9 @@ namespace {
 class Pipe {
  public:
   Pipe() {
-    if (pipe2(fds_, O_CLOEXEC) != 0)
+    if (pipe2(fds_, O_CLOEXEC) != 0) {
       throw std::system_error(errno, std::generic_category(), "pipe2");
+    }
   }
   ~Pipe() {
     close_read();

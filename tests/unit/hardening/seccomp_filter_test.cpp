@@ -169,12 +169,14 @@ TEST(SeccompFilter, OrdinaryProgramsKeepWorking) {
         WEXITSTATUS(status) != 0) {
       failures += "fork+exec of /bin/true failed; ";
     }
-    if (syscall(SYS_unshare, CLONE_FILES | CLONE_FS) != 0)
+    if (syscall(SYS_unshare, CLONE_FILES | CLONE_FS) != 0) {
       failures += "unshare(CLONE_FILES) denied; ";
+    }
     if (syscall(SYS_personality, PER_LINUX) == -1) failures += "personality(PER_LINUX) denied; ";
     if (syscall(SYS_personality, 0xffffffff) == -1) failures += "personality query denied; ";
-    if (syscall(SYS_personality, PER_LINUX32) == -1)
+    if (syscall(SYS_personality, PER_LINUX32) == -1) {
       failures += "personality(PER_LINUX32) denied; ";
+    }
     syscall(SYS_personality, PER_LINUX);
     const std::string clone3 = errno_name_of(syscall(SYS_clone3, nullptr, 0));
     if (clone3 != "ENOSYS") failures += "clone3 gave " + clone3 + " instead of ENOSYS; ";

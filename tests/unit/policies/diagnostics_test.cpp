@@ -176,7 +176,7 @@ TEST(HostileInput, BracketsInStringsAndCommentsAreNotNesting) {
 }
 
 TEST(HostileInput, HugeDocumentIsRejectedWithoutParsing) {
-  std::string yaml = "version: 1\nname: " + std::string(300 * 1024, 'a') + "\n";
+  std::string yaml = "version: 1\nname: " + std::string(size_t{300} * 1024, 'a') + "\n";
   auto result = load(yaml);
   ASSERT_FALSE(result.ok());
   ASSERT_EQ(result.diagnostics.size(), 1u);
@@ -216,8 +216,7 @@ TEST(HostileInput, SecondDocumentWithoutAMarkerIsRejected) {
   // return the first and drop the policy that follows (found by fuzzing).
   auto result = load(", expect: 5\nversion: 1\njobs: [{name: a, command: [/bin/true]}]\n");
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.diagnostics.at(0).message.find("more than one YAML document"),
-            std::string::npos)
+  EXPECT_NE(result.diagnostics.at(0).message.find("more than one YAML document"), std::string::npos)
       << all_diagnostics(result);
 }
 

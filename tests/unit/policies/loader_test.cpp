@@ -356,11 +356,11 @@ TEST(Loader, LoadsFromAFile) {
   {
     FILE* file = std::fopen(path.c_str(), "w");
     ASSERT_NE(file, nullptr);
-    std::fputs("version: 1\njobs: [{name: a, command: [/bin/true]}]\n", file);
-    std::fclose(file);
+    ASSERT_GE(std::fputs("version: 1\njobs: [{name: a, command: [/bin/true]}]\n", file), 0);
+    ASSERT_EQ(std::fclose(file), 0);
   }
   auto result = policies::load_policy_file(path);
-  std::remove(path.c_str());
+  EXPECT_EQ(std::remove(path.c_str()), 0);
   ASSERT_TRUE(result.ok()) << policy_test::all_diagnostics(result);
   EXPECT_EQ(result.policy->file, path);
   EXPECT_EQ(result.policy->name, "policy_loader_test");
