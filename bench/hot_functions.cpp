@@ -157,9 +157,15 @@ class Tracer {
       if (a.latest_space != b.latest_space) return a.latest_space > b.latest_space;
       return a.first_use < b.first_use;
     });
+    // A local function's name can stand for several (`__tcf_0`, `.isra.0` clones in many files):
+    // lld gives every section holding that name the priority of its first line, so the name is
+    // listed once, where it first ran.
     std::vector<std::string> names;
+    std::set<std::string> listed;
     for (const auto& entry : sorted) {
-      for (const auto& name : symbols_.at(entry.address)) names.push_back(name);
+      for (const auto& name : symbols_.at(entry.address)) {
+        if (listed.insert(name).second) names.push_back(name);
+      }
     }
     return names;
   }

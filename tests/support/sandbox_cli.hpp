@@ -1,5 +1,6 @@
-// Running the real `sandbox` binary (SANDBOX_BINARY) from tests: with a timeout, capturing stdout
-// and stderr separately, feeding stdin. A process that outlives its test is killed and reaped.
+// Running the real `sandbox` binary (SANDBOX_BINARY, or another program of the build) from tests:
+// with a timeout, capturing stdout and stderr separately, feeding stdin. A process that outlives
+// its test is killed and reaped.
 #pragma once
 
 #include <fcntl.h>
@@ -25,7 +26,8 @@ struct CliResult {
 // `sandbox` started in the background with its output captured in pipes.
 class SandboxProcess {
  public:
-  explicit SandboxProcess(const std::vector<std::string>& args, const std::string& input = "") {
+  explicit SandboxProcess(const std::vector<std::string>& args, const std::string& input = "",
+                          const char* binary = SANDBOX_BINARY) {
     int out[2], err[2], in[2];
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(in, O_CLOEXEC) != 0) {
       throw std::runtime_error("pipe2 failed");
@@ -41,7 +43,7 @@ class SandboxProcess {
       dup2(out[1], 1);
       dup2(err[1], 2);
       setpgid(0, 0);  // our own group: a test killing it cannot hit the test runner
-      execv(SANDBOX_BINARY, argv.data());
+      execv(binary, argv.data());
       _exit(127);
     }
     close(out[1]);
