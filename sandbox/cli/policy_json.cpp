@@ -98,8 +98,9 @@ std::string describe_limits(const policies::Limits& l) {
   if (l.wall_time) parts.push_back("wall_time " + format_duration(*l.wall_time));
   for (const auto& [name, value] : l.rlimits) parts.push_back(fmt::format("{} {}", name, value));
   for (const auto& io : l.io) parts.push_back("io " + io.device);
-  if (!l.optional.empty())
+  if (!l.optional.empty()) {
     parts.push_back(fmt::format("optional [{}]", fmt::join(l.optional, ", ")));
+  }
   return parts.empty() ? "none" : fmt::format("{}", fmt::join(parts, ", "));
 }
 
@@ -120,8 +121,9 @@ std::string format_duration(std::chrono::milliseconds duration) {
 }
 
 std::string format_rate(uint64_t bps) {
-  if (bps >= 1000000000 && bps % 1000000 == 0)
+  if (bps >= 1000000000 && bps % 1000000 == 0) {
     return format_number(static_cast<double>(bps) / 1e9) + "gbit";
+  }
   if (bps >= 1000000) return format_number(static_cast<double>(bps) / 1e6) + "mbit";
   if (bps >= 1000) return format_number(static_cast<double>(bps) / 1e3) + "kbit";
   return fmt::format("{}bit", bps);
@@ -215,8 +217,9 @@ void print_job_text(const policies::Job& job, std::optional<double> cpu_share_re
   row("seccomp", s.seccomp.enabled ? std::string("default filter") : std::string("off"));
   row("caps", s.capabilities.empty() ? "none" : fmt::format("{}", fmt::join(s.capabilities, " ")));
   std::string shares = describe_shares(shares_to_json(job.shares));
-  if (cpu_share_requested)
+  if (cpu_share_requested) {
     shares += fmt::format(" ({}% of its siblings' cpu)", format_number(*cpu_share_requested * 100));
+  }
   row("shares", shares);
 }
 

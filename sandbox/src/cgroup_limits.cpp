@@ -126,8 +126,9 @@ RunPlan plan_run(const policies::Policy& policy) {
   for (auto& job_plan : plan.jobs) {
     const auto& job = policy.jobs[job_plan.job];
     job_plan.limits = limits_for_job(job, std::nullopt, std::nullopt);
-    if (job_plan.tenant < 0)
+    if (job_plan.tenant < 0) {
       top.push_back({&job.shares, &job_plan.limits, &job_plan.cpu_share_requested});
+    }
   }
   weigh(top);
   for (size_t t = 0; t < plan.tenants.size(); ++t) {

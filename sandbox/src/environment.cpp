@@ -19,8 +19,9 @@ std::vector<std::string> build_environment(const std::map<std::string, std::stri
   }
   std::vector<std::string> result;
   result.reserve(merged.size());
-  for (const auto& [key, value] : merged)
+  for (const auto& [key, value] : merged) {
     result.push_back(std::string(key).append("=").append(value));
+  }
   return result;
 }
 

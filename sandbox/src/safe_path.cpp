@@ -104,8 +104,9 @@ UniqueFd open_mount_target(int root, const std::string& path, TargetKind kind) {
 
 void create_symlink(int root, const std::string& path, const std::string& content) {
   const auto parts = split_sandbox_path(path);
-  if (parts.empty())
+  if (parts.empty()) {
     throw Error(exit_code::setup_failed, "symlink " + path + ": replaces the root");
+  }
   const std::string& name = parts.back();
   const UniqueFd opened =
       open_components(root, path, parts, parts.size() - 1, TargetKind::directory);

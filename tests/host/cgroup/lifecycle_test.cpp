@@ -323,7 +323,7 @@ int supervise_until_killed(int fd, const std::function<std::string(Groups&)>& se
     alarm(60);
     pause();
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "supervisor: %s\n", error.what());
+    (void)std::fprintf(stderr, "supervisor: %s\n", error.what());
   }
   return 1;
 }
@@ -600,7 +600,7 @@ TEST_F(CgroupHybrid, TeardownKillsAProcessThatIsOnlyInV1Hierarchies) {
     const std::string procs = host_.controllers.at(key).mount + path + "/cgroup.procs";
     FILE* out = std::fopen(procs.c_str(), "w");
     ASSERT_NE(out, nullptr) << procs;
-    std::fprintf(out, "%d", hidden.pid());
+    ASSERT_GT(std::fprintf(out, "%d", hidden.pid()), 0) << procs;
     ASSERT_EQ(std::fclose(out), 0) << procs;
   }
   ASSERT_EQ(proc_self_cgroup(hidden.pid(), ""), proc_self_cgroup(getpid(), ""))

@@ -155,7 +155,8 @@ TEST(CgroupRunShape, UnenforceableJobLimitIsRefusedBeforeAnythingIsMade) {
 std::set<std::string> directories_on_disk(const Host& host, const std::string& name) {
   std::set<std::string> found;
   for (const std::string& parent : run_group_parents(host)) {
-    if (exists(parent + "/" + name)) found.insert(parent + "/" + name);
+    std::string path = std::string(parent).append("/").append(name);
+    if (exists(path)) found.insert(std::move(path));
   }
   return found;
 }

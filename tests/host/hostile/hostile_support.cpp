@@ -279,8 +279,9 @@ std::vector<std::string> leftovers(const HostSnapshot& before, const RunResult& 
     if (!before.links.contains(link)) problems.push_back("network device appeared: " + link);
   }
   for (const auto& leaf : after.supervisor_leaves) {
-    if (!before.supervisor_leaves.contains(leaf))
+    if (!before.supervisor_leaves.contains(leaf)) {
       problems.push_back("cgroup " + leaf + " was left");
+    }
   }
   return problems;
 }

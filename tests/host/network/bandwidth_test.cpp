@@ -131,8 +131,8 @@ class BandwidthTest : public NetnsTest {
   // much there was.
   std::string steal_note() const {
     char note[120];
-    std::snprintf(note, sizeof note, " (CPU steal time during the measurement: %.0f %%)",
-                  100 * steal_);
+    (void)std::snprintf(note, sizeof note, " (CPU steal time during the measurement: %.0f %%)",
+                        100 * steal_);
     return note;
   }
 

@@ -55,8 +55,9 @@ struct Stream {
 struct Digest {
   uint64_t bytes = 0, hash = 1469598103934665603ULL;
   void add(const char* data, size_t size) {
-    for (size_t i = 0; i < size; ++i)
+    for (size_t i = 0; i < size; ++i) {
       hash = (hash ^ static_cast<unsigned char>(data[i])) * 1099511628211ULL;
+    }
     bytes += size;
   }
 };
@@ -64,7 +65,7 @@ struct Digest {
 // Sends `size` bytes of Stream(seed) to `fd`.
 bool send_stream(int fd, uint64_t seed, size_t size) {
   Stream stream(seed);
-  std::vector<char> block(64 * 1024);
+  std::vector<char> block(size_t{64} * 1024);
   for (size_t sent = 0; sent < size;) {
     const size_t chunk = std::min(block.size(), size - sent);
     for (size_t i = 0; i < chunk; ++i) block[i] = stream.next();
@@ -87,7 +88,7 @@ Digest expected_digest(uint64_t seed, size_t size) {
 // Reads `fd` to its end (or `limit` bytes); the digest of what came.
 Digest read_digest(int fd, size_t limit = SIZE_MAX) {
   Digest digest;
-  std::vector<char> block(64 * 1024);
+  std::vector<char> block(size_t{64} * 1024);
   while (digest.bytes < limit) {
     const ssize_t got = ::read(fd, block.data(), std::min(block.size(), limit - digest.bytes));
     if (got <= 0) break;
@@ -186,7 +187,7 @@ int lowest_free_fd(pid_t pid) {
 class PortForwardTest : public NetnsTest {};
 
 TEST_F(PortForwardTest, BytesArriveIntactBothWaysWithHalfClosePassedOn) {
-  constexpr size_t size = 16 * 1024 * 1024;
+  constexpr size_t size = size_t{16} * 1024 * 1024;
   constexpr uint64_t up_seed = 7, down_seed = 11;
   const auto policy = policy_of({forwarded_job("web", 18080)});
   auto network = RunNetwork::create(policy, "run-forward");
@@ -265,7 +266,7 @@ TEST_F(PortForwardTest, ManyConnectionsAtOnceEachGetTheirOwnBytes) {
   // Every client sends its own stream at the same time; the job answers each with the digest
   // of what it got on that connection. Crossed, lost or stalled streams show as a wrong digest.
   constexpr int clients = 48;
-  constexpr size_t size = 512 * 1024;
+  constexpr size_t size = size_t{512} * 1024;
   const auto policy = policy_of({forwarded_job("busy", 18087)});
   auto network = RunNetwork::create(policy, "run-many");
   ASSERT_NE(network, nullptr);
@@ -289,6 +290,7 @@ TEST_F(PortForwardTest, ManyConnectionsAtOnceEachGetTheirOwnBytes) {
 
   std::vector<int> results(clients, -1);
   std::vector<std::thread> threads;
+  threads.reserve(clients);
   for (int i = 0; i < clients; ++i) {
     threads.emplace_back([i, &results] {
       const Fd client = connect_to("127.0.0.1", 18087);

@@ -219,7 +219,7 @@ TEST_F(RunNetworkTest, CollectStaleRemovesOnlyDevicesOfDeadSupervisors) {
   // A supervisor that dies without tearing down (as under SIGKILL).
   Child dead([&] {
     auto network = RunNetwork::create(policy, "run-dead");
-    network.release();  // never destroyed
+    (void)network.release();  // never destroyed
     return 0;
   });
   ASSERT_EQ(dead.wait(), 0);

@@ -54,7 +54,7 @@ class SandboxRunTest : public NetnsTest {
   fs::path write_policy(const std::string& name, const std::string& rest) {
     fs::create_directories(out_path());
     chmod(out_path().c_str(), 0777);  // the jobs write as an unprivileged user
-    const fs::path policy = dir_.path / (name + ".yaml");
+    fs::path policy = dir_.path / (name + ".yaml");
     std::ofstream(policy) << policy_head(name, out_path()) << rest;
     return policy;
   }
@@ -101,7 +101,7 @@ class SandboxRunTest : public NetnsTest {
       Child client([&] { return exec_program(argv, client_report); });
       if (client.wait(std::chrono::seconds(20)) == 0) {
         std::ifstream in(client_report);
-        const json report = json::parse(in, nullptr, false);
+        json report = json::parse(in, nullptr, false);
         // TCP reports what the server received in sum_received, UDP in sum (with its losses).
         if (!report.is_discarded() &&
             (report.value("/end/sum_received/bytes"_json_pointer, uint64_t{0}) > 0 ||
@@ -228,7 +228,7 @@ TEST_F(SandboxRunTest, ReportListsEachForwardWithWhatItCarried) {
   const auto tcp_received = tcp_test["end"]["sum_received"]["bytes"].get<uint64_t>();
   const auto to_job = tcp.value("bytes_to_job", uint64_t{0});
   EXPECT_GE(to_job, tcp_received) << tcp.dump();
-  EXPECT_LE(to_job, tcp_sent + 64 * 1024) << tcp.dump() << " sent " << tcp_sent;
+  EXPECT_LE(to_job, tcp_sent + uint64_t{64} * 1024) << tcp.dump() << " sent " << tcp_sent;
   EXPECT_GT(tcp.value("bytes_from_job", uint64_t{0}), 0u) << tcp.dump();
   EXPECT_LT(tcp.value("bytes_from_job", uint64_t{0}), 64u * 1024) << tcp.dump();
   // What the relay delivered crossed the job's interface (with headers on top).

@@ -106,7 +106,8 @@ TEST_F(Symlink, AnExistingEntryAtThePathIs125NamingIt) {
     policy.extra_mounts = "      - {symlink: elsewhere, to: " + path + "}\n";
     const auto result = run(policy, {"/bin/true"});
     EXPECT_EQ(result.exit_code, 125) << result.err;
-    const std::string expected = "symlink " + path + ": exists already (" + kind + ")";
+    const std::string expected =
+        std::string("symlink ").append(path).append(": exists already (").append(kind).append(")");
     EXPECT_NE(result.err.find(expected), std::string::npos) << result.err;
   }
   EXPECT_TRUE(fs::is_directory(fs::symlink_status("/usr/bin")));

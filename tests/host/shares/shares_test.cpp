@@ -52,6 +52,7 @@ RunResult run_sandbox(const fs::path& policy, const fs::path& dir,
   std::vector<std::string> args = {"sandbox", "run", "-p", policy, "--report", report};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   const pid_t pid = fork();
@@ -169,8 +170,9 @@ class Shares : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root for cgroups";
-    if (access("/usr/bin/stress-ng", X_OK) != 0)
+    if (access("/usr/bin/stress-ng", X_OK) != 0) {
       FAIL() << "stress-ng missing: run scripts/install-deps";
+    }
   }
 
   RunResult run_full(const std::string& yaml, int expected_jobs,

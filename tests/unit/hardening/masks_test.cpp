@@ -52,8 +52,8 @@ bool is_empty_directory(const char* path) {
     if (name == "." || name == "..") continue;
     struct stat st {};
     const std::string full = std::string(path) + "/" + name;
-    const bool stand_in = name == "empty" && stat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-                          st.st_size == 0;
+    const bool stand_in =
+        name == "empty" && stat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
     if (!stand_in) ++entries;
   }
   closedir(directory);
@@ -165,7 +165,7 @@ void expect_masks_work(bool with_user_namespace) {
   ASSERT_GE(existed.size(), 3u) << "too little of /proc exists here for the test to mean anything";
   ASSERT_TRUE(exists("/proc/sys"));
   const auto outcome = run_in_child([&] {
-    const std::string entered = enter_private_mount_namespace(with_user_namespace);
+    std::string entered = enter_private_mount_namespace(with_user_namespace);
     if (!entered.empty()) return entered;
     mask_kernel_paths();
     return check_masked(existed);
@@ -198,7 +198,7 @@ TEST(Masks, ControlWithoutMasksTheChecksFail) {
 TEST(Masks, MissingProcAndSysAreSkipped) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root for a mount namespace";
   const auto outcome = run_in_child([] {
-    const std::string entered = enter_private_mount_namespace(false);
+    std::string entered = enter_private_mount_namespace(false);
     if (!entered.empty()) return entered;
     if (umount2("/proc", MNT_DETACH) != 0) return "umount /proc: " + errno_name_of(-1);
     if (umount2("/sys", MNT_DETACH) != 0) return "umount /sys: " + errno_name_of(-1);
@@ -215,7 +215,7 @@ TEST(Masks, ARootWithoutProcAndSysDirectoriesIsLeftAlone) {
   char root[] = "/tmp/sandbox-masks-XXXXXX";
   ASSERT_NE(mkdtemp(root), nullptr);
   const auto outcome = run_in_child([&] {
-    const std::string entered = enter_private_mount_namespace(false);
+    std::string entered = enter_private_mount_namespace(false);
     if (!entered.empty()) return entered;
     if (mount("tmpfs", root, "tmpfs", 0, "size=64k") != 0) return "tmpfs: " + errno_name_of(-1);
     if (chroot(root) != 0 || chdir("/") != 0) return "chroot: " + errno_name_of(-1);
@@ -231,7 +231,7 @@ TEST(Masks, NeedsNoDevInTheSandbox) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root for a mount namespace";
   const auto existed = existing_paths();
   const auto outcome = run_in_child([&] {
-    const std::string entered = enter_private_mount_namespace(false);
+    std::string entered = enter_private_mount_namespace(false);
     if (!entered.empty()) return entered;
     if (mount("tmpfs", "/dev", "tmpfs", 0, "size=4k") != 0) return std::string("tmpfs on /dev");
     mask_kernel_paths();

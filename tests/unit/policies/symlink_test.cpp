@@ -99,7 +99,8 @@ TEST(Symlink, NothingMayBePlacedThroughALinkInEitherOrder) {
            {"{symlink: usr/bin, to: /bin}", "{symlink: x, to: /bin/x}"},
            {"{bind: /usr, to: /opt/usr}", "{symlink: /usr, to: /opt}"},
        }) {
-    const std::string mounts = "      - " + first + "\n      - " + second + "\n";
+    const std::string mounts =
+        std::string("      - ").append(first).append("\n      - ").append(second).append("\n");
     auto result = load(with_mounts(mounts));
     ASSERT_EQ(result.diagnostics.size(), 1u) << second << "\n" << all_diagnostics(result);
     const auto& d = result.diagnostics[0];

@@ -118,7 +118,12 @@ TEST_F(CreateSymlink, AnExistingEntryIsAnErrorUnlessItIsTheSameLink) {
       create_symlink(root_.get(), "/" + name, "usr/bin");
       FAIL() << name << " was replaced";
     } catch (const Error& e) {
-      EXPECT_EQ(e.what(), "symlink /" + name + ": exists already (" + what + ")");
+      const std::string expected = std::string("symlink /")
+                                       .append(name)
+                                       .append(": exists already (")
+                                       .append(what)
+                                       .append(")");
+      EXPECT_EQ(e.what(), expected);
       EXPECT_EQ(e.code, exit_code::setup_failed);
     }
   }
