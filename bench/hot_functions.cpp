@@ -107,7 +107,8 @@ uint64_t load_address(pid_t pid, const std::string& binary) {
 
 class Tracer {
  public:
-  Tracer(std::map<uint64_t, std::vector<std::string>> symbols) : symbols_(std::move(symbols)) {}
+  explicit Tracer(std::map<uint64_t, std::vector<std::string>> symbols)
+      : symbols_(std::move(symbols)) {}
 
   void run(const std::string& binary, std::vector<char*> argv) {
     const pid_t root = root_ = fork();
